@@ -1,0 +1,3 @@
+//! Leptos client-side dashboard (wasm32)
+//!
+//! Not built yet: see the open issues.

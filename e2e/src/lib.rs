@@ -1,0 +1,3 @@
+//! End-to-end tests over real node processes
+//!
+//! Not built yet: see the open issues.

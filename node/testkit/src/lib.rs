@@ -1,0 +1,3 @@
+//! Seeded deterministic simulator: virtual clock, faulty network, byzantine hooks
+//!
+//! Not built yet: see the open issues.
