@@ -5,12 +5,14 @@
 //! - [`snail`]     proof-of-work snail-chain header, block and fruit references
 //! - [`committee`] committee members, quorum arithmetic
 //! - [`tx`]        re-exported alloy typed transactions (legacy/EIP-2930/EIP-1559), sender recovery
+//! - [`state`]     the execution/storage boundary: `StateReader`, `StateDiff`, `AccountInfo`
 //! - [`event`]     the versioned [`NodeEvent`] stream every observer reads
 
 pub mod committee;
 pub mod event;
 pub mod fast;
 pub mod snail;
+pub mod state;
 pub mod tx;
 
 pub use alloy_primitives::{Address, B256, B512, Bloom, Bytes, U256, keccak256};
@@ -28,3 +30,4 @@ pub type Epoch = u64;
 pub type View = u64;
 /// PBFT sequence number (equals the fast block number it decides).
 pub type Seq = u64;
+pub use state::{AccountChange, AccountInfo, EMPTY_CODE_HASH, StateDiff, StateError, StateReader, StorageChange, next_state_root};
