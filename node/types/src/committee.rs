@@ -90,7 +90,15 @@ mod tests {
     #[test]
     fn quorum_table() {
         // (n, f, quorum)
-        for (n, f, q) in [(1, 0, 1), (2, 0, 2), (3, 0, 2), (4, 1, 3), (5, 1, 4), (7, 2, 5), (16, 5, 11)] {
+        for (n, f, q) in [
+            (1, 0, 1),
+            (2, 0, 2),
+            (3, 0, 2),
+            (4, 1, 3),
+            (5, 1, 4),
+            (7, 2, 5),
+            (16, 5, 11),
+        ] {
             assert_eq!(max_faulty(n), f, "f for n={n}");
             assert_eq!(quorum(n), q, "quorum for n={n}");
             // Two quorums intersect in at least f+1 members (so in an honest one).

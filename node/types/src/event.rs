@@ -275,7 +275,10 @@ mod tests {
     fn json_shape_is_tagged() {
         let e = NodeEvent::Pbft(PbftEvent::CheckpointStable { epoch: 1, seq: 100 });
         let s = serde_json::to_string(&e).expect("serialize");
-        assert_eq!(s, r#"{"type":"pbft","kind":"checkpoint_stable","epoch":1,"seq":100}"#);
+        assert_eq!(
+            s,
+            r#"{"type":"pbft","kind":"checkpoint_stable","epoch":1,"seq":100}"#
+        );
         let back: NodeEvent = serde_json::from_str(&s).expect("deserialize");
         assert_eq!(back, e);
     }

@@ -14,7 +14,9 @@ use crate::committee::{MemberIndex, PubKey, Signature};
 use crate::tx::TxEnvelope;
 
 /// Header of a fast block.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, RlpEncodable, RlpDecodable)]
+#[derive(
+    Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, RlpEncodable, RlpDecodable,
+)]
 pub struct FastHeader {
     /// Height; genesis is 0.
     pub number: u64,
@@ -203,10 +205,16 @@ mod tests {
 
     #[test]
     fn header_rlp_roundtrip() {
-        let h = FastHeader { number: 7, gas_limit: 30_000_000, base_fee: 1, ..Default::default() };
+        let h = FastHeader {
+            number: 7,
+            gas_limit: 30_000_000,
+            base_fee: 1,
+            ..Default::default()
+        };
         let mut buf = Vec::new();
         h.encode(&mut buf);
-        let back = <FastHeader as alloy_rlp::Decodable>::decode(&mut buf.as_slice()).expect("decode");
+        let back =
+            <FastHeader as alloy_rlp::Decodable>::decode(&mut buf.as_slice()).expect("decode");
         assert_eq!(h, back);
     }
 }

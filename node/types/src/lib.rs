@@ -18,7 +18,10 @@ pub mod tx;
 pub use alloy_primitives::{Address, B256, B512, Bloom, Bytes, U256, keccak256};
 pub use committee::{Committee, Member, MemberIndex, PubKey, Signature};
 pub use event::{NodeEvent, PbftEvent, PbftPhase, SCHEMA_VERSION, Stamped, TableStats};
-pub use fast::{CertSignature, CommitCertificate, FastBlock, FastHeader, Log, Receipt, TxLocation, commit_signing_bytes, receipts_root, tx_root};
+pub use fast::{
+    CertSignature, CommitCertificate, FastBlock, FastHeader, Log, Receipt, TxLocation,
+    commit_signing_bytes, receipts_root, tx_root,
+};
 pub use snail::{FruitRef, SnailBlock, SnailHeader, fruits_hash};
 pub use tx::{RecoveredTx, Transaction, TxEnvelope, TxError};
 
@@ -30,4 +33,7 @@ pub type Epoch = u64;
 pub type View = u64;
 /// PBFT sequence number (equals the fast block number it decides).
 pub type Seq = u64;
-pub use state::{AccountChange, AccountInfo, EMPTY_CODE_HASH, StateDiff, StateError, StateReader, StorageChange, next_state_root};
+pub use state::{
+    AccountChange, AccountInfo, EMPTY_CODE_HASH, StateDiff, StateError, StateReader, StorageChange,
+    next_state_root,
+};

@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use crate::committee::PubKey;
 
 /// Reference to a committed fast block carried by a snail block ("fruit").
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, RlpEncodable, RlpDecodable)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, RlpEncodable, RlpDecodable,
+)]
 pub struct FruitRef {
     /// Fast block number.
     pub number: u64,
@@ -15,7 +17,9 @@ pub struct FruitRef {
 }
 
 /// Header of a snail block.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, RlpEncodable, RlpDecodable)]
+#[derive(
+    Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, RlpEncodable, RlpDecodable,
+)]
 pub struct SnailHeader {
     /// Height; genesis is 0.
     pub number: u64,

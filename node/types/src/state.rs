@@ -21,7 +21,11 @@ pub struct AccountInfo {
 
 impl Default for AccountInfo {
     fn default() -> Self {
-        Self { nonce: 0, balance: U256::ZERO, code_hash: EMPTY_CODE_HASH }
+        Self {
+            nonce: 0,
+            balance: U256::ZERO,
+            code_hash: EMPTY_CODE_HASH,
+        }
     }
 }
 

@@ -26,7 +26,10 @@ impl RecoveredTx {
         let mut buf = raw;
         let tx = TxEnvelope::decode_2718(&mut buf).map_err(|e| TxError::Decode(e.to_string()))?;
         if !buf.is_empty() {
-            return Err(TxError::Decode(format!("{} trailing bytes after transaction", buf.len())));
+            return Err(TxError::Decode(format!(
+                "{} trailing bytes after transaction",
+                buf.len()
+            )));
         }
         Self::recover(tx)
     }
@@ -36,7 +39,12 @@ impl RecoveredTx {
         let sender = tx.recover_signer().map_err(|_| TxError::BadSignature)?;
         let hash = *tx.tx_hash();
         let size = tx.encode_2718_len();
-        Ok(Self { tx, sender, hash, size })
+        Ok(Self {
+            tx,
+            sender,
+            hash,
+            size,
+        })
     }
 
     /// Raw EIP-2718 bytes.
