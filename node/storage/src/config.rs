@@ -49,9 +49,9 @@ pub enum Compression {
     Zlib,
 }
 
-/// Tunables of one table (RocksDB column family).
+/// Tunables of one table (RocksDB column family). Omitted fields take their defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct TableOptions {
     /// Compression of the table's SST files. Default `lz4`.
     pub compression: Compression,

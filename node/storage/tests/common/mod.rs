@@ -63,7 +63,7 @@ pub fn diff_for(n: u64) -> StateDiff {
         }),
     });
     accounts.sort_by_key(|a| a.address);
-    let value = if n % 5 == 0 {
+    let value = if n.is_multiple_of(5) {
         U256::ZERO
     } else {
         U256::from(n)

@@ -163,7 +163,7 @@ fn expect_state_at(chain: &ChainStore, b: u64) {
         (b, U256::from(b * 1000)),
         "account 1 at {b}"
     );
-    let slot = if b % 5 == 0 {
+    let slot = if b.is_multiple_of(5) {
         U256::ZERO
     } else {
         U256::from(b)
