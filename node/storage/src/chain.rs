@@ -1,7 +1,7 @@
 //! [`ChainStore`]: typed chain accessors over a raw [`Store`]. A committed fast block (header,
 //! hash index, body, receipts, certificate, tx index, state changes, state history, head) is
 //! one atomic [`WriteBatch`].
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use alloy_primitives::B256;
 use tc_types::{
@@ -41,6 +41,8 @@ pub mod meta_keys {
 pub struct ChainStore {
     store: Arc<dyn Store>,
     history_blocks: u64,
+    /// Serialises [`ChainStore::commit_block`] (it reads the head, then writes a batch).
+    commit_lock: Arc<Mutex<()>>,
 }
 
 /// Decode a `number ‖ hash` head record.
@@ -73,6 +75,7 @@ impl ChainStore {
         let this = Self {
             store,
             history_blocks: history_blocks.max(1),
+            commit_lock: Arc::default(),
         };
         let key = meta_keys::SCHEMA_VERSION.as_bytes();
         match this.store.get(Table::Meta, key)? {
@@ -99,6 +102,7 @@ impl ChainStore {
         Self {
             store: Arc::new(MemoryStore::new()),
             history_blocks: history_blocks.max(1),
+            commit_lock: Arc::default(),
         }
     }
 
@@ -174,6 +178,8 @@ impl ChainStore {
         let header = &block.header;
         let number = header.number;
         let hash = header.hash();
+        // A poisoned lock guards no data; the store itself is consistent.
+        let _guard = self.commit_lock.lock().unwrap_or_else(|e| e.into_inner());
         let head = self.fast_head()?;
         let mut b = WriteBatch::new();
         if let Some((head_number, head_hash)) = head {
