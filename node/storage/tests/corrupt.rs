@@ -23,7 +23,7 @@ impl Rng {
         let mut v: Vec<u8> = (0..len).map(|_| self.next() as u8).collect();
         // Bias towards RLP list/string headers so decoders get past the first byte.
         if let Some(first) = v.first_mut()
-            && self.next() % 2 == 0
+            && self.next().is_multiple_of(2)
         {
             *first = [0xc0, 0xf8, 0xf9, 0xb8, 0x02, 0x01][(self.next() % 6) as usize];
         }
