@@ -92,35 +92,33 @@ impl Store for MemoryStore {
 
     fn write(&self, batch: WriteBatch) -> Result<(), StorageError> {
         let ops = batch.into_ops();
-        {
-            let mut tables = self.write_lock();
-            for op in &ops {
-                let map = &mut tables[op.table().index()];
-                match op {
-                    Op::Put { key, value, .. } => {
-                        map.insert(key.clone(), value.clone());
-                    }
-                    Op::Delete { key, .. } => {
-                        map.remove(key);
-                    }
-                    Op::DeleteRange { from, to, .. } => {
-                        if from < to {
-                            let doomed: Vec<Vec<u8>> = map
-                                .range::<[u8], _>((
-                                    Bound::Included(from.as_slice()),
-                                    Bound::Excluded(to.as_slice()),
-                                ))
-                                .map(|(k, _)| k.clone())
-                                .collect();
-                            for k in doomed {
-                                map.remove(&k);
-                            }
+        self.counters.wrote(&ops);
+        let mut tables = self.write_lock();
+        for op in ops {
+            let map = &mut tables[op.table().index()];
+            match op {
+                Op::Put { key, value, .. } => {
+                    map.insert(key, value);
+                }
+                Op::Delete { key, .. } => {
+                    map.remove(&key);
+                }
+                Op::DeleteRange { from, to, .. } => {
+                    if from < to {
+                        let doomed: Vec<Vec<u8>> = map
+                            .range::<[u8], _>((
+                                Bound::Included(from.as_slice()),
+                                Bound::Excluded(to.as_slice()),
+                            ))
+                            .map(|(k, _)| k.clone())
+                            .collect();
+                        for k in doomed {
+                            map.remove(&k);
                         }
                     }
                 }
             }
         }
-        self.counters.wrote(&ops);
         Ok(())
     }
 

@@ -93,6 +93,59 @@ fn reopen_after_drop_recovers_the_last_committed_block() {
     assert_eq!(chain.fast_head().expect("head").map(|h| h.0), Some(22));
 }
 
+#[test]
+fn range_deletions_survive_reopen_from_the_wal() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = config(dir.path(), 8);
+    {
+        let chain = open_chain(&cfg).expect("open");
+        commit_range(&chain, 0, 3, 0);
+        // Block 4 wipes account 2's storage (slot 0 was set by earlier blocks).
+        let head = chain.fast_head().expect("head").expect("head").1;
+        let b = common::block(4, head, 0);
+        let diff = tc_types::StateDiff {
+            wiped: vec![addr(2)],
+            ..Default::default()
+        };
+        chain
+            .commit_block(&b, &[], Some(&common::cert_for(&b)), &diff)
+            .expect("wipe");
+        let h = |i: u8| alloy_primitives::B256::repeat_byte(i);
+        chain
+            .set_snail_head(3, h(3), &[(1, h(1)), (2, h(2))])
+            .expect("snail");
+        chain.set_snail_head(1, h(9), &[]).expect("snail reorg");
+        chain.consensus_put(b"a", b"1").expect("put");
+        chain.consensus_put(b"b", b"2").expect("put");
+        chain
+            .consensus_delete_range(b"a", b"b")
+            .expect("delete range");
+    }
+    let chain = open_chain(&cfg).expect("reopen");
+    assert_eq!(
+        chain
+            .latest_state()
+            .storage(&addr(2), &U256::ZERO)
+            .expect("slot"),
+        U256::ZERO
+    );
+    assert_eq!(
+        chain
+            .state_at(3)
+            .expect("view")
+            .storage(&addr(2), &U256::ZERO)
+            .expect("slot"),
+        U256::from(3)
+    );
+    assert_eq!(chain.snail_canonical(2).expect("c"), None);
+    assert_eq!(
+        chain.snail_canonical(1).expect("c"),
+        Some(alloy_primitives::B256::repeat_byte(9))
+    );
+    assert_eq!(chain.consensus_get(b"a").expect("get"), None);
+    assert_eq!(chain.consensus_get(b"b").expect("get"), Some(b"2".to_vec()));
+}
+
 const CHILD_ENV: &str = "TC_STORAGE_KILL_CHILD_DIR";
 const CHILD_TXS: usize = 20;
 
