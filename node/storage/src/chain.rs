@@ -168,6 +168,8 @@ impl ChainStore {
     ///
     /// The block must extend the head (`number = head + 1`, `parent_hash = head hash`); the
     /// first block committed to an empty store may have any number and becomes the genesis.
+    /// There must be one receipt per transaction and the certificate must name this block.
+    /// A refused commit writes nothing.
     pub fn commit_block(
         &self,
         block: &FastBlock,
@@ -203,6 +205,23 @@ impl ChainStore {
                 meta_keys::GENESIS_HASH.as_bytes(),
                 hash.as_slice(),
             );
+        }
+        if receipts.len() != block.transactions.len() {
+            let reason = format!(
+                "{} receipts for {} transactions",
+                receipts.len(),
+                block.transactions.len()
+            );
+            return Err(StorageError::InvalidBlock { number, reason });
+        }
+        if let Some(cert) = certificate
+            && (cert.block_hash != hash || cert.seq != number)
+        {
+            let reason = format!(
+                "certificate is for block {} ({}), not {hash}",
+                cert.seq, cert.block_hash
+            );
+            return Err(StorageError::InvalidBlock { number, reason });
         }
         let key = num_key(number);
         b.put(Table::FastHeaders, key, rlp(header));

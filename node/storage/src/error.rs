@@ -57,6 +57,14 @@ pub enum StorageError {
         /// Hash of the current head.
         head: alloy_primitives::B256,
     },
+    /// The pieces handed to `commit_block` do not belong together.
+    #[error("commit of fast block {number} refused: {reason}")]
+    InvalidBlock {
+        /// Block number.
+        number: u64,
+        /// What does not match.
+        reason: String,
+    },
     /// A historical state read below the retained history window.
     #[error(
         "state at block {requested} is no longer retained (oldest readable block is {oldest}; raise storage.history_blocks)"

@@ -106,6 +106,22 @@ pub(crate) fn refuses_out_of_order_commits(chain: &ChainStore) {
         matches!(err, StorageError::ParentMismatch { number: 3, .. }),
         "{err}"
     );
+    let next = block(3, hashes[2], 2);
+    let err = chain
+        .commit_block(&next, &[], Some(&cert_for(&next)), &diff_for(3))
+        .expect_err("receipts");
+    assert_eq!(
+        err.to_string(),
+        "commit of fast block 3 refused: 0 receipts for 2 transactions"
+    );
+    let wrong_cert = cert_for(&fork);
+    let err = chain
+        .commit_block(&next, &receipts_for(&next), Some(&wrong_cert), &diff_for(3))
+        .expect_err("cert");
+    assert!(
+        matches!(err, StorageError::InvalidBlock { number: 3, .. }),
+        "{err}"
+    );
     // Nothing was written by the refused commits.
     let after = chain.store().stats().expect("stats");
     for (b, a) in before.iter().zip(&after) {
