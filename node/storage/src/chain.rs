@@ -37,6 +37,9 @@ pub mod meta_keys {
 }
 
 /// Typed, cheap-to-clone access to the chain data of one node.
+///
+/// Clones share one commit lock, so concurrent [`ChainStore::commit_block`] calls through
+/// clones are serialised; open one `ChainStore` per database and clone it.
 #[derive(Clone, Debug)]
 pub struct ChainStore {
     store: Arc<dyn Store>,
