@@ -180,6 +180,20 @@ impl ChainStore {
         certificate: Option<&CommitCertificate>,
         diff: &StateDiff,
     ) -> Result<(), StorageError> {
+        self.commit_block_with(block, receipts, certificate, diff, WriteBatch::new())
+    }
+
+    /// [`ChainStore::commit_block`] plus caller-supplied operations (e.g. consensus-log
+    /// entries such as the last executed sequence number) in the same atomic batch; they are
+    /// applied after the block's own writes.
+    pub fn commit_block_with(
+        &self,
+        block: &FastBlock,
+        receipts: &[Receipt],
+        certificate: Option<&CommitCertificate>,
+        diff: &StateDiff,
+        extra: WriteBatch,
+    ) -> Result<(), StorageError> {
         let header = &block.header;
         let number = header.number;
         let hash = header.hash();
@@ -248,6 +262,9 @@ impl ChainStore {
             meta_keys::FAST_HEAD.as_bytes(),
             encode_head(number, &hash),
         );
+        for op in extra.into_ops() {
+            b.push(op);
+        }
         self.store.write(b)
     }
 

@@ -100,6 +100,11 @@ impl WriteBatch {
         });
     }
 
+    /// Queue an operation.
+    pub fn push(&mut self, op: Op) {
+        self.ops.push(op);
+    }
+
     /// Queued operations in order.
     pub fn ops(&self) -> &[Op] {
         &self.ops

@@ -128,6 +128,24 @@ pub(crate) fn refuses_out_of_order_commits(chain: &ChainStore) {
         assert_eq!(b.writes, a.writes, "table {}", a.name);
     }
     assert_eq!(chain.fast_head().expect("head"), Some((2, hashes[2])));
+    // Extra operations ride in the same batch.
+    let mut extra = WriteBatch::new();
+    extra.put(Table::ConsensusLog, *b"executed", 3u64.to_be_bytes());
+    let ok = block(3, hashes[2], 1);
+    chain
+        .commit_block_with(
+            &ok,
+            &receipts_for(&ok),
+            Some(&cert_for(&ok)),
+            &diff_for(3),
+            extra,
+        )
+        .expect("commit with extra");
+    assert_eq!(
+        chain.consensus_get(b"executed").expect("get"),
+        Some(3u64.to_be_bytes().to_vec())
+    );
+    assert_eq!(chain.fast_head().expect("head").map(|h| h.0), Some(3));
 }
 
 pub(crate) fn latest_state_reader(chain: &ChainStore) {
