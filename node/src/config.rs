@@ -24,7 +24,7 @@ pub enum ConfigError {
         message: String,
     },
     /// A value outside its accepted range.
-    #[error("{field}: {message}")]
+    #[error("{}{message}", if field.is_empty() { String::new() } else { format!("{field}: ") })]
     Range {
         /// Dotted path of the field, e.g. `consensus.block_interval_ms`.
         field: String,
@@ -43,6 +43,8 @@ pub struct NodeConfig {
     pub consensus: ConsensusSection,
     /// Transaction pool.
     pub mempool: MempoolSection,
+    /// RocksDB: path, durability, history window, per-table tunables (see node/storage/README.md).
+    pub storage: tc_storage::StorageConfig,
 }
 
 /// `[node]`
@@ -51,8 +53,6 @@ pub struct NodeConfig {
 pub struct NodeSection {
     /// Name shown in events and logs.
     pub name: String,
-    /// Directory for the database; relative paths are resolved against the config file's directory.
-    pub data_dir: PathBuf,
     /// Genesis file (JSON), relative to the config file's directory.
     pub genesis: PathBuf,
     /// File holding the node's ed25519 consensus key (hex), relative to the config file's directory.
@@ -67,7 +67,6 @@ impl Default for NodeSection {
     fn default() -> Self {
         Self {
             name: "node-0".into(),
-            data_dir: "data".into(),
             genesis: "genesis.json".into(),
             key_file: "node.key".into(),
             log_format: LogFormat::Pretty,
@@ -143,7 +142,7 @@ impl NodeConfig {
             other => other,
         })?;
         let base = path.parent().unwrap_or(Path::new("."));
-        for p in [&mut cfg.node.data_dir, &mut cfg.node.genesis, &mut cfg.node.key_file] {
+        for p in [&mut cfg.storage.path, &mut cfg.node.genesis, &mut cfg.node.key_file] {
             if p.is_relative() {
                 *p = base.join(&*p);
             }
@@ -185,6 +184,7 @@ impl NodeConfig {
         range("mempool.max_bytes", m.max_bytes, m.max_tx_bytes, 16 * 1024 * 1024 * 1024)?;
         range("mempool.price_bump_percent", m.price_bump_percent, 0, 1_000)?;
         range("mempool.max_nonce_gap", m.max_nonce_gap, 0, 1_000_000)?;
+        self.storage.validate().map_err(|e| ConfigError::Range { field: String::new(), message: e.to_string() })?;
         Ok(())
     }
 
@@ -223,6 +223,8 @@ mod tests {
             ("[mempool]\nmax_nonce_gap = 2000000", "mempool.max_nonce_gap: must be between 0 and 1000000 (got 2000000)"),
             ("[node]\nname = \"\"", "node.name: must be 1 to 64 characters (got \"\")"),
             ("[node]\nlog_level = \"[[[\"", "node.log_level: must be a tracing filter"),
+            ("[storage.default]\nwrite_buffer_mb = 0", "storage.default.write_buffer_mb: must be between 1 and 4096 (got 0)"),
+            ("[storage.tables.blocks]\ncompression = \"lz4\"", "storage.tables.blocks: unknown table"),
         ];
         for (text, want) in cases {
             let err = NodeConfig::parse(text).expect_err(text).to_string();

@@ -54,7 +54,7 @@ pub struct GenesisAccount {
     #[serde(default)]
     pub nonce: u64,
     /// Runtime bytecode (hex).
-    #[serde(default, skip_serializing_if = "Bytes::is_empty")]
+    #[serde(default, skip_serializing_if = "bytes_empty")]
     pub code: Bytes,
     /// Storage slots.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -264,4 +264,8 @@ mod tests {
         g.chain_id = 0;
         assert_eq!(g.validate().expect_err("chain").to_string(), "genesis.chain_id: must be ≥ 1 (got 0)");
     }
+}
+
+fn bytes_empty(b: &Bytes) -> bool {
+    b.is_empty()
 }
