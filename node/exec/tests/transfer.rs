@@ -32,7 +32,10 @@ fn value_transfer_moves_balance_bumps_nonce_pays_tip() {
     assert_eq!(state.balance(&alice.address()), ether(99) - fee);
     assert_eq!(state.nonce(&alice.address()), 1);
     // Coinbase gets only the tip; the base fee is burnt.
-    assert_eq!(state.balance(&COINBASE), U256::from(21_000u64 * GWEI as u64));
+    assert_eq!(
+        state.balance(&COINBASE),
+        U256::from(21_000u64 * GWEI as u64)
+    );
 }
 
 #[test]
@@ -77,33 +80,116 @@ fn rejection_cases() -> Vec<(&'static str, MemoryState, RecoveredTx, fn(&TxError
         input: Bytes::new(),
     };
     vec![
-        ("nonce too low", used, transfer(&alice, 0, BOB, U256::from(1)), |e| {
-            matches!(e, TxError::NonceTooLow { expected: 1, got: 0 })
-        }),
-        ("nonce too high", funded(1), transfer(&alice, 5, BOB, U256::from(1)), |e| {
-            matches!(e, TxError::NonceTooHigh { expected: 0, got: 5 })
-        }),
-        ("insufficient funds", with_poor, transfer(&poor, 0, BOB, U256::from(1)), |e| {
-            matches!(e, TxError::InsufficientFunds { .. })
-        }),
-        ("intrinsic gas too low", funded(1), base(TxEip1559 { gas_limit: 20_000, ..t1559.clone() }), |e| {
-            matches!(e, TxError::IntrinsicGasTooLow { have: 20_000, need: 21_000 })
-        }),
-        ("wrong chain id", funded(1), base(TxEip1559 { chain_id: 999, ..t1559.clone() }), |e| {
-            matches!(e, TxError::WrongChainId { expected: CHAIN_ID, got: Some(999) })
-        }),
-        ("unprotected legacy", funded(1), legacy(&alice, 0, None, BOB, U256::from(1)), |e| {
-            matches!(e, TxError::WrongChainId { got: None, .. })
-        }),
-        ("gas limit above block", funded(1), base(TxEip1559 { gas_limit: 30_000_001, ..t1559.clone() }), |e| {
-            matches!(e, TxError::GasLimitTooHigh { have: 30_000_001, max: 30_000_000 })
-        }),
-        ("fee cap below base fee", funded(1), base(TxEip1559 { max_fee_per_gas: GWEI / 2, max_priority_fee_per_gas: 0, ..t1559.clone() }), |e| {
-            matches!(e, TxError::FeeCapTooLow { need, .. } if *need == GWEI)
-        }),
-        ("tip above fee cap", funded(1), base(TxEip1559 { max_priority_fee_per_gas: 3 * GWEI, ..t1559.clone() }), |e| {
-            matches!(e, TxError::TipAboveFeeCap)
-        }),
+        (
+            "nonce too low",
+            used,
+            transfer(&alice, 0, BOB, U256::from(1)),
+            |e| {
+                matches!(
+                    e,
+                    TxError::NonceTooLow {
+                        expected: 1,
+                        got: 0
+                    }
+                )
+            },
+        ),
+        (
+            "nonce too high",
+            funded(1),
+            transfer(&alice, 5, BOB, U256::from(1)),
+            |e| {
+                matches!(
+                    e,
+                    TxError::NonceTooHigh {
+                        expected: 0,
+                        got: 5
+                    }
+                )
+            },
+        ),
+        (
+            "insufficient funds",
+            with_poor,
+            transfer(&poor, 0, BOB, U256::from(1)),
+            |e| matches!(e, TxError::InsufficientFunds { .. }),
+        ),
+        (
+            "intrinsic gas too low",
+            funded(1),
+            base(TxEip1559 {
+                gas_limit: 20_000,
+                ..t1559.clone()
+            }),
+            |e| {
+                matches!(
+                    e,
+                    TxError::IntrinsicGasTooLow {
+                        have: 20_000,
+                        need: 21_000
+                    }
+                )
+            },
+        ),
+        (
+            "wrong chain id",
+            funded(1),
+            base(TxEip1559 {
+                chain_id: 999,
+                ..t1559.clone()
+            }),
+            |e| {
+                matches!(
+                    e,
+                    TxError::WrongChainId {
+                        expected: CHAIN_ID,
+                        got: Some(999)
+                    }
+                )
+            },
+        ),
+        (
+            "unprotected legacy",
+            funded(1),
+            legacy(&alice, 0, None, BOB, U256::from(1)),
+            |e| matches!(e, TxError::WrongChainId { got: None, .. }),
+        ),
+        (
+            "gas limit above block",
+            funded(1),
+            base(TxEip1559 {
+                gas_limit: 30_000_001,
+                ..t1559.clone()
+            }),
+            |e| {
+                matches!(
+                    e,
+                    TxError::GasLimitTooHigh {
+                        have: 30_000_001,
+                        max: 30_000_000
+                    }
+                )
+            },
+        ),
+        (
+            "fee cap below base fee",
+            funded(1),
+            base(TxEip1559 {
+                max_fee_per_gas: GWEI / 2,
+                max_priority_fee_per_gas: 0,
+                ..t1559.clone()
+            }),
+            |e| matches!(e, TxError::FeeCapTooLow { need, .. } if *need == GWEI),
+        ),
+        (
+            "tip above fee cap",
+            funded(1),
+            base(TxEip1559 {
+                max_priority_fee_per_gas: 3 * GWEI,
+                ..t1559.clone()
+            }),
+            |e| matches!(e, TxError::TipAboveFeeCap),
+        ),
         (
             "eip-7702 unsupported",
             funded(1),
@@ -130,16 +216,24 @@ fn rejection_cases() -> Vec<(&'static str, MemoryState, RecoveredTx, fn(&TxError
 #[test]
 fn each_rejection_reason_is_typed_in_build_and_fatal_in_verify() {
     for (name, state, tx, expected) in rejection_cases() {
-        let out = execute_block(&state, &env(), std::slice::from_ref(&tx), Mode::Build).expect(name);
+        let out =
+            execute_block(&state, &env(), std::slice::from_ref(&tx), Mode::Build).expect(name);
         assert!(out.included.is_empty(), "{name}: included");
         assert_eq!(out.rejected.len(), 1, "{name}");
         let (hash, reason) = &out.rejected[0];
         assert_eq!(*hash, tx.hash, "{name}");
         assert!(expected(reason), "{name}: got {reason:?}");
-        assert!(out.diff.accounts.is_empty(), "{name}: a rejected tx changed state");
+        assert!(
+            out.diff.accounts.is_empty(),
+            "{name}: a rejected tx changed state"
+        );
 
         match execute_block(&state, &env(), std::slice::from_ref(&tx), Mode::Verify) {
-            Err(ExecError::InvalidTx { index: 0, hash, reason }) => {
+            Err(ExecError::InvalidTx {
+                index: 0,
+                hash,
+                reason,
+            }) => {
                 assert_eq!(hash, tx.hash, "{name}");
                 assert!(expected(&reason), "{name}: verify got {reason:?}");
             }
@@ -159,7 +253,16 @@ fn build_skips_invalid_and_continues_with_the_rest() {
     ];
     let out = execute_block(&state, &env(), &txs, Mode::Build).expect("execute");
     assert_eq!(out.included, vec![0, 2]);
-    assert_eq!(out.rejected, vec![(txs[1].hash, TxError::NonceTooLow { expected: 1, got: 0 })]);
+    assert_eq!(
+        out.rejected,
+        vec![(
+            txs[1].hash,
+            TxError::NonceTooLow {
+                expected: 1,
+                got: 0
+            }
+        )]
+    );
     assert_eq!(out.receipts[1].cumulative_gas_used, 42_000);
 }
 
@@ -179,7 +282,11 @@ fn block_gas_limit_defers_in_build_and_fails_in_verify() {
     assert_eq!(out.deferred, vec![txs[2].hash]);
     assert!(matches!(
         execute_block(&state, &e, &txs, Mode::Verify),
-        Err(ExecError::BlockGasExceeded { index: 2, needed: 63_000, limit: 50_000 })
+        Err(ExecError::BlockGasExceeded {
+            index: 2,
+            needed: 63_000,
+            limit: 50_000
+        })
     ));
 }
 
@@ -192,7 +299,12 @@ fn diff_is_canonical_and_one_block_equals_tx_by_tx() {
         // Everyone pays the next sender and a fresh address.
         let next = senders[(i + 1) % senders.len()].address();
         txs.push(transfer(s, 0, next, ether(1)));
-        txs.push(transfer(s, 1, Address::with_last_byte(0xa0 + i as u8), U256::from(7)));
+        txs.push(transfer(
+            s,
+            1,
+            Address::with_last_byte(0xa0 + i as u8),
+            U256::from(7),
+        ));
     }
     let out = execute_block(&genesis, &env(), &txs, Mode::Build).expect("execute");
     assert_eq!(out.included.len(), txs.len());
@@ -206,7 +318,8 @@ fn diff_is_canonical_and_one_block_equals_tx_by_tx() {
     whole.apply(&out.diff);
     let mut stepwise = genesis.clone();
     for tx in &txs {
-        let o = execute_block(&stepwise, &env(), std::slice::from_ref(tx), Mode::Verify).expect("step");
+        let o =
+            execute_block(&stepwise, &env(), std::slice::from_ref(tx), Mode::Verify).expect("step");
         stepwise.apply(&o.diff);
     }
     assert_eq!(whole, stepwise);
@@ -216,7 +329,10 @@ fn diff_is_canonical_and_one_block_equals_tx_by_tx() {
     assert_eq!(again, out);
     let parent = tc_types::B256::repeat_byte(1);
     assert_eq!(out.roots(&parent), again.roots(&parent));
-    assert_eq!(out.roots(&parent).tx_root, tc_types::tx_root(&out.transactions));
+    assert_eq!(
+        out.roots(&parent).tx_root,
+        tc_types::tx_root(&out.transactions)
+    );
 }
 
 #[test]
@@ -225,6 +341,16 @@ fn zero_value_touch_of_missing_account_leaves_no_trace() {
     let alice = key(1);
     let state = funded(1);
     let ghost = Address::with_last_byte(0x99);
-    let out = execute_block(&state, &env(), &[transfer(&alice, 0, ghost, U256::ZERO)], Mode::Build).expect("run");
-    assert!(out.diff.accounts.iter().all(|a| a.address != ghost), "{:?}", out.diff.accounts);
+    let out = execute_block(
+        &state,
+        &env(),
+        &[transfer(&alice, 0, ghost, U256::ZERO)],
+        Mode::Build,
+    )
+    .expect("run");
+    assert!(
+        out.diff.accounts.iter().all(|a| a.address != ghost),
+        "{:?}",
+        out.diff.accounts
+    );
 }

@@ -59,7 +59,14 @@ where
 }
 
 /// EIP-1559 transaction (max fee 2 gwei, tip 1 gwei).
-pub fn tx1559(signer: &PrivateKeySigner, nonce: u64, to: TxKind, value: U256, input: Bytes, gas: u64) -> RecoveredTx {
+pub fn tx1559(
+    signer: &PrivateKeySigner,
+    nonce: u64,
+    to: TxKind,
+    value: U256,
+    input: Bytes,
+    gas: u64,
+) -> RecoveredTx {
     sign(
         signer,
         TxEip1559 {
@@ -82,10 +89,24 @@ pub fn transfer(signer: &PrivateKeySigner, nonce: u64, to: Address, value: U256)
 }
 
 /// Legacy EIP-155 transfer at 3 gwei.
-pub fn legacy(signer: &PrivateKeySigner, nonce: u64, chain_id: Option<u64>, to: Address, value: U256) -> RecoveredTx {
+pub fn legacy(
+    signer: &PrivateKeySigner,
+    nonce: u64,
+    chain_id: Option<u64>,
+    to: Address,
+    value: U256,
+) -> RecoveredTx {
     sign(
         signer,
-        TxLegacy { chain_id, nonce, gas_price: 3 * GWEI, gas_limit: 21_000, to: TxKind::Call(to), value, input: Bytes::new() },
+        TxLegacy {
+            chain_id,
+            nonce,
+            gas_price: 3 * GWEI,
+            gas_limit: 21_000,
+            to: TxKind::Call(to),
+            value,
+            input: Bytes::new(),
+        },
     )
 }
 
