@@ -302,3 +302,46 @@ pub fn decode_revert_reason(data: &[u8]) -> Option<String> {
     let bytes = body.get(start..start.checked_add(len)?)?;
     Some(String::from_utf8_lossy(bytes).into_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::decode_revert_reason;
+
+    fn error_string(msg: &str) -> Vec<u8> {
+        let mut d = vec![0x08, 0xc3, 0x79, 0xa0];
+        let mut w = [0u8; 32];
+        w[31] = 32;
+        d.extend_from_slice(&w);
+        let mut len = [0u8; 32];
+        len[31] = msg.len() as u8;
+        d.extend_from_slice(&len);
+        let mut body = msg.as_bytes().to_vec();
+        body.resize(msg.len().div_ceil(32) * 32, 0);
+        d.extend_from_slice(&body);
+        d
+    }
+
+    #[test]
+    fn decodes_error_string_and_panic() {
+        assert_eq!(
+            decode_revert_reason(&error_string("nope")).as_deref(),
+            Some("nope")
+        );
+        let mut panic = vec![0x4e, 0x48, 0x7b, 0x71];
+        panic.extend_from_slice(&[0u8; 31]);
+        panic.push(0x11);
+        assert_eq!(decode_revert_reason(&panic).as_deref(), Some("panic: 0x11"));
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        let good = error_string("a longer message that spans words");
+        for cut in 0..good.len() {
+            let _ = decode_revert_reason(&good[..cut]);
+        }
+        let mut huge = good.clone();
+        huge[4..36].fill(0xff); // absurd offset
+        assert_eq!(decode_revert_reason(&huge), None);
+        assert_eq!(decode_revert_reason(&[1, 2, 3]), None);
+    }
+}

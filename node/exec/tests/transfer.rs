@@ -354,3 +354,30 @@ fn zero_value_touch_of_missing_account_leaves_no_trace() {
         out.diff.accounts
     );
 }
+
+/// A backend that always fails.
+struct Broken;
+
+impl tc_types::StateReader for Broken {
+    fn account(&self, _: &Address) -> Result<Option<tc_types::AccountInfo>, tc_types::StateError> {
+        Err(tc_types::StateError("disk on fire".into()))
+    }
+    fn storage(&self, _: &Address, _: &U256) -> Result<U256, tc_types::StateError> {
+        Err(tc_types::StateError("disk on fire".into()))
+    }
+    fn code(&self, _: &tc_types::B256) -> Result<Option<Bytes>, tc_types::StateError> {
+        Err(tc_types::StateError("disk on fire".into()))
+    }
+    fn block_hash(&self, _: u64) -> Result<Option<tc_types::B256>, tc_types::StateError> {
+        Err(tc_types::StateError("disk on fire".into()))
+    }
+}
+
+#[test]
+fn backend_failure_is_an_exec_error_not_a_rejection() {
+    let tx = transfer(&key(1), 0, BOB, U256::from(1));
+    match execute_block(&Broken, &env(), &[tx], Mode::Build) {
+        Err(ExecError::State { index: 0, source }) => assert!(source.0.contains("disk on fire")),
+        other => panic!("expected state error, got {other:?}"),
+    }
+}
