@@ -59,8 +59,11 @@ fn legacy_eip155_eip2930_and_eip1559_all_execute() {
     assert_eq!(state.nonce(&alice.address()), 3);
 }
 
+/// One rejection case: name, pre-state, transaction, expected reason.
+type Case = (&'static str, MemoryState, RecoveredTx, fn(&TxError) -> bool);
+
 /// One row per rejection reason: the transaction, the expected reason.
-fn rejection_cases() -> Vec<(&'static str, MemoryState, RecoveredTx, fn(&TxError) -> bool)> {
+fn rejection_cases() -> Vec<Case> {
     let alice = key(1);
     let poor = key(9);
     let mut used = funded(1);
