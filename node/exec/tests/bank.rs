@@ -375,3 +375,58 @@ fn estimate_gas_transfer_deposit_and_always_failing() {
         other => panic!("expected revert, got {other:?}"),
     }
 }
+
+#[test]
+fn slot_set_and_reset_in_one_block_is_not_in_the_diff() {
+    let alice = key(1);
+    let mut state = funded(1);
+    let addr = deploy(&mut state);
+    let txs = [
+        tx1559(
+            &alice,
+            1,
+            TxKind::Call(addr),
+            ether(1),
+            bank::deposit_calldata(),
+            100_000,
+        ),
+        tx1559(
+            &alice,
+            2,
+            TxKind::Call(addr),
+            U256::ZERO,
+            bank::withdraw_calldata(ether(1)),
+            100_000,
+        ),
+    ];
+    let out = run(&mut state, &txs);
+    assert!(out.receipts.iter().all(|r| r.success));
+    assert!(
+        out.diff.storage.is_empty(),
+        "net-zero slot changes are dropped: {:?}",
+        out.diff.storage
+    );
+    assert!(
+        out.diff.accounts.iter().all(|a| a.address != addr),
+        "bank balance back to 0"
+    );
+}
+
+#[test]
+fn call_with_value_needs_funds() {
+    let mut state = funded(1);
+    let addr = deploy(&mut state);
+    let req = CallRequest {
+        from: Some(Address::repeat_byte(0x55)),
+        to: Some(addr),
+        value: ether(1),
+        data: bank::deposit_calldata(),
+        ..Default::default()
+    };
+    assert!(matches!(
+        call(&state, &env(), &req),
+        Err(CallError::Rejected(
+            tc_types::TxError::InsufficientFunds { .. }
+        ))
+    ));
+}

@@ -6,7 +6,7 @@ use alloy_primitives::{Address, Bytes, TxKind, U256, address};
 use common::*;
 use tc_exec::memory::MemoryState;
 use tc_exec::{ExecError, Mode, execute_block};
-use tc_types::{RecoveredTx, TxError};
+use tc_types::{RecoveredTx, StateReader, TxError};
 
 const BOB: Address = address!("0x00000000000000000000000000000000000b0b00");
 
@@ -383,4 +383,32 @@ fn backend_failure_is_an_exec_error_not_a_rejection() {
         Err(ExecError::State { index: 0, source }) => assert!(source.0.contains("disk on fire")),
         other => panic!("expected state error, got {other:?}"),
     }
+}
+
+#[test]
+fn contract_destroyed_in_its_constructor_leaves_only_a_wipe() {
+    // Init code CALLER SELFDESTRUCT: created and destroyed in the same transaction (EIP-6780).
+    let alice = key(1);
+    let genesis = funded(1);
+    let tx = tx1559(
+        &alice,
+        0,
+        TxKind::Create,
+        U256::from(5),
+        Bytes::from_static(&[0x33, 0xff]),
+        100_000,
+    );
+    let out = execute_block(&genesis, &env(), std::slice::from_ref(&tx), Mode::Build).expect("run");
+    let created = alice.address().create(0);
+    assert!(out.receipts[0].success);
+    assert_eq!(out.diff.wiped, vec![created]);
+    assert!(out.diff.accounts.iter().all(|a| a.address != created));
+    assert!(out.diff.code.is_empty());
+    let mut after = genesis.clone();
+    after.apply(&out.diff);
+    assert_eq!(after.account(&created).expect("read"), None);
+    // The 5 wei went back to alice: she only paid gas.
+    let gas =
+        U256::from(out.receipts[0].gas_used) * U256::from(out.receipts[0].effective_gas_price);
+    assert_eq!(after.balance(&alice.address()), ether(100) - gas);
 }
