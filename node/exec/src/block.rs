@@ -138,7 +138,9 @@ pub fn execute_block(
     Ok(out)
 }
 
-/// Our receipt for one executed transaction.
+/// Our receipt for one executed transaction. As in geth, a creation reports the address it
+/// deploys to (`sender.create(nonce)`) even when it fails; `output` carries the revert data or
+/// `"halt: <reason>"` for failed transactions and is empty on success.
 fn receipt(
     tx: &RecoveredTx,
     env: &BlockEnv,

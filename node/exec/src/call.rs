@@ -25,7 +25,7 @@ pub struct CallRequest {
     pub data: Bytes,
     /// Wei sent along (the caller must hold it).
     pub value: U256,
-    /// Gas limit; defaults to the block gas limit.
+    /// Gas limit; defaults to (and is capped at) the block gas limit.
     pub gas: Option<u64>,
     /// Legacy gas price; `None`/0 means free (the base fee is then ignored, as in geth).
     pub gas_price: Option<u128>,
@@ -205,13 +205,14 @@ fn map_call_invalid(
     }
 }
 
-/// Execute `req` against `state` without changing it.
+/// Execute `req` against `state` without changing it (nonce not checked; with no gas price
+/// the base fee is ignored and no gas is charged, as in geth's `eth_call`).
 pub fn call(
     state: &dyn StateReader,
     env: &BlockEnv,
     req: &CallRequest,
 ) -> Result<CallOutcome, CallError> {
-    let gas = req.gas.unwrap_or(env.gas_limit);
+    let gas = req.gas.unwrap_or(env.gas_limit).min(env.gas_limit);
     let mut evm = evm_for(state, env, req);
     run(&mut evm, env, req, gas)
 }

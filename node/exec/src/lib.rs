@@ -2,14 +2,24 @@
 //! estimation, plus the sample `Bank` ledger contract.
 //!
 //! Map:
-//! - [`env`]     [`BlockEnv`] (what a block gives the EVM) and the chain rules (spec = Prague)
+//! - [`env`](mod@env)     [`BlockEnv`] (what a block gives the EVM) and the chain rules (spec = Prague)
 //! - [`db`]      revm `Database` adapter over any [`StateReader`] with a per-block cache
 //! - [`txenv`]   transaction → revm `TxEnv`, pre-checks and mapping of revm rejections to [`TxError`]
 //! - [`diff`]    accumulates revm state changes of a block into a canonical [`StateDiff`]
 //! - [`block`]   [`execute_block`] in [`Mode::Build`] (proposer) or [`Mode::Verify`] (follower)
-//! - [`call`]    read-only [`call`] and [`estimate_gas`] (binary search), revert-reason decoding
+//! - [`call`](mod@call)    read-only [`call()`] and [`estimate_gas`] (binary search), revert-reason decoding
 //! - [`memory`]  [`memory::MemoryState`]: an in-memory `StateReader` that applies diffs (tests)
 //! - [`bank`]    the `Bank` sample contract: compiled artifact, fixed address, ABI helpers
+//!
+//! Flow for a block: [`BlockEnv::from_header`] → [`execute_block`] over the parent state (any
+//! [`StateReader`]; reads are cached per block, nothing is written) → [`BlockOutcome`] with
+//! receipts, rejections and the canonical [`StateDiff`] → [`BlockOutcome::roots`] for the
+//! header (`tx_root`, `receipts_root`, `state_root = next_state_root(parent, diff)`) → the store
+//! applies the diff (order: `wiped`, `accounts`, `storage`, `code`; see
+//! [`memory::MemoryState::apply`]).
+//!
+//! Sender recovery: tc-exec turns on alloy's `secp256k1` feature (libsecp256k1, already linked by
+//! revm), which makes `RecoveredTx::decode` ≈5× faster in every native build that includes it.
 //!
 //! Errors: a transaction that cannot be included is a [`TxError`] (user-facing reason);
 //! a failure of the state backend or the EVM itself is an [`ExecError`].
