@@ -2,10 +2,11 @@
 //! and the mapping of revm's rejections to the shared [`TxError`] reasons.
 use alloy_consensus::TxType;
 use revm::context::TxEnv;
+use revm::context_interface::cfg::gas::calculate_initial_tx_gas_for_tx;
 use revm::context_interface::result::InvalidTransaction;
 use tc_types::{RecoveredTx, Transaction, TxError};
 
-use crate::env::BlockEnv;
+use crate::env::{BlockEnv, SPEC};
 
 /// Checks done before revm sees the transaction: supported type and chain id (EIP-155).
 /// Everything else (nonce, funds, intrinsic gas, fee caps, gas limit) is revm's, mapped by
@@ -46,6 +47,16 @@ pub fn to_tx_env(tx: &RecoveredTx) -> TxEnv {
         },
         ..TxEnv::default()
     }
+}
+
+/// Intrinsic gas of `tx` under the chain rules ([`SPEC`]): the larger of the initial gas (base,
+/// calldata, creation, access list) and the EIP-7623 calldata floor. A gas limit below this is
+/// [`TxError::IntrinsicGasTooLow`]; the mempool can use it to reject early with the same number.
+pub fn intrinsic_gas(tx: &RecoveredTx) -> u64 {
+    let g = calculate_initial_tx_gas_for_tx(to_tx_env(tx), SPEC, None);
+    g.initial_regular_gas
+        .saturating_add(g.initial_state_gas)
+        .max(g.floor_gas)
 }
 
 /// Map revm's reason to ours. `tx` supplies the fields revm's variant does not carry.

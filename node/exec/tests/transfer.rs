@@ -412,3 +412,31 @@ fn contract_destroyed_in_its_constructor_leaves_only_a_wipe() {
         U256::from(out.receipts[0].gas_used) * U256::from(out.receipts[0].effective_gas_price);
     assert_eq!(after.balance(&alice.address()), ether(100) - gas);
 }
+
+#[test]
+fn intrinsic_gas_matches_execution() {
+    use tc_exec::txenv::intrinsic_gas;
+    let alice = key(1);
+    assert_eq!(
+        intrinsic_gas(&transfer(&alice, 0, BOB, U256::from(1))),
+        21_000
+    );
+    // 4 non-zero calldata bytes: 21000 + 4×16 = 21064, but the EIP-7623 floor is 21000 + 10×16.
+    let call = tx1559(
+        &alice,
+        0,
+        TxKind::Call(BOB),
+        U256::ZERO,
+        Bytes::from_static(&[1, 2, 3, 4]),
+        21_159,
+    );
+    assert_eq!(intrinsic_gas(&call), 21_160);
+    let out = execute_block(&funded(1), &env(), &[call], Mode::Build).expect("run");
+    assert_eq!(
+        out.rejected[0].1,
+        TxError::IntrinsicGasTooLow {
+            have: 21_159,
+            need: 21_160
+        }
+    );
+}
