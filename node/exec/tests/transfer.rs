@@ -440,3 +440,47 @@ fn intrinsic_gas_matches_execution() {
         }
     );
 }
+
+#[test]
+fn block_env_reaches_the_evm() {
+    use tc_exec::{CallRequest, call};
+    let mut state = funded(1);
+    state
+        .block_hashes
+        .insert(0, tc_types::B256::repeat_byte(0xbb));
+    let e = env();
+    // Init code: <opcode(s)> PUSH1 0 MSTORE PUSH1 32 PUSH1 0 RETURN — returns one word.
+    let cases: [(&str, &[u8], U256); 6] = [
+        (
+            "TIMESTAMP is seconds",
+            &[0x42],
+            U256::from(e.timestamp_ms / 1000),
+        ),
+        ("NUMBER", &[0x43], U256::from(e.number)),
+        (
+            "COINBASE",
+            &[0x41],
+            U256::from_be_slice(COINBASE.as_slice()),
+        ),
+        ("CHAINID", &[0x46], U256::from(CHAIN_ID)),
+        ("BASEFEE", &[0x48], U256::from(e.base_fee)),
+        (
+            "BLOCKHASH(0)",
+            &[0x60, 0x00, 0x40],
+            U256::from_be_bytes([0xbb; 32]),
+        ),
+    ];
+    for (name, op, want) in cases {
+        let mut code = op.to_vec();
+        code.extend_from_slice(&[0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xf3]);
+        let req = CallRequest {
+            from: Some(key(1).address()),
+            data: code.into(),
+            gas_price: Some(2 * GWEI),
+            ..Default::default()
+        };
+        let out = call(&state, &e, &req).expect(name);
+        assert!(out.success, "{name}: {out:?}");
+        assert_eq!(U256::from_be_slice(&out.output), want, "{name}");
+    }
+}
