@@ -10,7 +10,7 @@
 //! run) if the newcomer pays more; otherwise the newcomer is refused.
 use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
 
-use alloy_eips::eip2930::AccessList;
+
 use alloy_primitives::{Address, B256, U256};
 use tc_types::{RecoveredTx, StateReader, Transaction, TxEnvelope, TxError};
 
@@ -79,26 +79,6 @@ pub struct Mempool {
     bytes: usize,
     arrivals: u64,
     rejections: VecDeque<Rejection>,
-}
-
-/// Intrinsic gas of a transaction (Shanghai rules: base, calldata, creation, init-code words,
-/// access list).
-pub fn intrinsic_gas(tx: &TxEnvelope) -> u64 {
-    let input = tx.input();
-    let zeros = input.iter().filter(|b| **b == 0).count() as u64;
-    let nonzeros = input.len() as u64 - zeros;
-    let mut gas = 21_000 + zeros * 4 + nonzeros * 16;
-    if tx.kind().is_create() {
-        gas += 32_000 + 2 * (input.len() as u64).div_ceil(32);
-    }
-    if let Some(list) = tx.access_list() {
-        gas += access_list_gas(list);
-    }
-    gas
-}
-
-fn access_list_gas(list: &AccessList) -> u64 {
-    list.iter().map(|item| 2_400 + 1_900 * item.storage_keys.len() as u64).sum()
 }
 
 impl Mempool {
@@ -234,7 +214,7 @@ impl Mempool {
         if tx.size > self.cfg.max_tx_bytes {
             return Err(TxError::TooLarge { size: tx.size, max: self.cfg.max_tx_bytes });
         }
-        let need = intrinsic_gas(t);
+        let need = tc_exec::txenv::intrinsic_gas(tx);
         if t.gas_limit() < need {
             return Err(TxError::IntrinsicGasTooLow { have: t.gas_limit(), need });
         }

@@ -144,7 +144,8 @@ fn every_rejection_says_why() {
         (
             "intrinsic calldata",
             tx(k, TxParams { gas_limit: 21_000, input: Bytes::from(vec![0, 1]), ..params(0, 10, 1) }),
-            TxError::IntrinsicGasTooLow { have: 21_000, need: 21_020 },
+            // EIP-7623 floor: 21000 + 10 × (1 zero byte × 1 + 1 nonzero byte × 4) = 21050
+            TxError::IntrinsicGasTooLow { have: 21_000, need: 21_050 },
         ),
         (
             "block gas",
