@@ -43,6 +43,8 @@ pub struct NodeConfig {
     pub consensus: ConsensusSection,
     /// Transaction pool.
     pub mempool: MempoolSection,
+    /// HTTP endpoint (JSON-RPC).
+    pub api: ApiSection,
     /// RocksDB: path, durability, history window, per-table tunables (see node/storage/README.md).
     pub storage: tc_storage::StorageConfig,
 }
@@ -83,6 +85,24 @@ pub enum LogFormat {
     Pretty,
     /// One JSON object per line.
     Json,
+}
+
+/// `[api]`
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApiSection {
+    /// Serve the HTTP API.
+    pub enabled: bool,
+    /// Listen address of the HTTP API (JSON-RPC at `POST /`).
+    pub http: std::net::SocketAddr,
+    /// Largest accepted request body (bytes).
+    pub max_body_bytes: usize,
+}
+
+impl Default for ApiSection {
+    fn default() -> Self {
+        Self { enabled: true, http: std::net::SocketAddr::from(([127, 0, 0, 1], 8545)), max_body_bytes: 5 * 1024 * 1024 }
+    }
 }
 
 /// `[consensus]`
@@ -184,6 +204,7 @@ impl NodeConfig {
         range("mempool.max_bytes", m.max_bytes, m.max_tx_bytes, 16 * 1024 * 1024 * 1024)?;
         range("mempool.price_bump_percent", m.price_bump_percent, 0, 1_000)?;
         range("mempool.max_nonce_gap", m.max_nonce_gap, 0, 1_000_000)?;
+        range("api.max_body_bytes", self.api.max_body_bytes, 1_024, 128 * 1024 * 1024)?;
         self.storage.validate().map_err(|e| ConfigError::Range { field: String::new(), message: e.to_string() })?;
         Ok(())
     }
@@ -223,6 +244,7 @@ mod tests {
             ("[mempool]\nmax_nonce_gap = 2000000", "mempool.max_nonce_gap: must be between 0 and 1000000 (got 2000000)"),
             ("[node]\nname = \"\"", "node.name: must be 1 to 64 characters (got \"\")"),
             ("[node]\nlog_level = \"[[[\"", "node.log_level: must be a tracing filter"),
+            ("[api]\nmax_body_bytes = 1", "api.max_body_bytes: must be between 1024 and 134217728 (got 1)"),
             ("[storage.default]\nwrite_buffer_mb = 0", "storage.default.write_buffer_mb: must be between 1 and 4096 (got 0)"),
             ("[storage.tables.blocks]\ncompression = \"lz4\"", "storage.tables.blocks: unknown table"),
         ];
@@ -241,6 +263,8 @@ mod tests {
         assert!(err.contains("unknown field `mempol`"), "{err}");
         let err = NodeConfig::parse("[mempool]\nmax_count = \"many\"").expect_err("type").to_string();
         assert!(err.contains("max_count") && err.contains("invalid type"), "{err}");
+        let err = NodeConfig::parse("[api]\nhttp = \"localhost\"").expect_err("addr").to_string();
+        assert!(err.contains("invalid socket address"), "{err}");
         let err = NodeConfig::parse("[node]\nlog_format = \"xml\"").expect_err("variant").to_string();
         assert!(err.contains("unknown variant `xml`"), "{err}");
     }

@@ -206,6 +206,15 @@ impl Genesis {
     }
 }
 
+/// The Bank sample contract as a genesis account at [`tc_exec::bank::BANK_ADDRESS`] (runtime
+/// code, nonce 1 as for any deployed contract, empty ledger).
+pub fn bank_alloc() -> Result<(Address, GenesisAccount), tc_exec::bank::ArtifactError> {
+    Ok((
+        tc_exec::bank::BANK_ADDRESS,
+        GenesisAccount { balance: U256::ZERO, nonce: 1, code: tc_exec::bank::runtime_code()?, storage: BTreeMap::new() },
+    ))
+}
+
 /// Hash identifying a committee (named by the last block of the previous epoch).
 pub fn committee_hash(c: &Committee) -> B256 {
     let mut buf = Vec::new();

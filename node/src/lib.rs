@@ -5,8 +5,18 @@
 //! - [`keys`]    dev accounts (the well-known test mnemonic), consensus keys, transaction signing
 //! - [`genesis`] genesis file: chain id, alloc, initial committee, snail difficulty
 //! - [`mempool`] transaction pool: admission checks, nonce/fee ordering, replacement, eviction
+//! - [`chain`]    opening the database, genesis initialisation, same-chain checks
+//! - [`producer`] solo-mode block production (build, execute, sign, persist atomically)
+//! - [`runtime`]  the event loop that owns the mempool and all chain writes
+//! - [`events`]   the stamped, bounded event bus
+//! - [`rpc`]      minimal Ethereum JSON-RPC over HTTP (enough to submit and inspect transactions)
 
 pub mod config;
 pub mod genesis;
 pub mod keys;
 pub mod mempool;
+pub mod chain;
+pub mod events;
+pub mod producer;
+pub mod rpc;
+pub mod runtime;
