@@ -1,7 +1,7 @@
 //! Signing and verification behind two small traits, with the real ed25519 implementation, and
 //! the public commit-certificate check.
 use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
-use tc_types::{B512, Committee, CommitCertificate, MemberIndex, PubKey, Signature};
+use tc_types::{B512, CommitCertificate, Committee, MemberIndex, PubKey, Signature};
 
 /// Signs with one member's key.
 pub trait Signer {
@@ -31,14 +31,18 @@ pub struct Ed25519Signer {
 
 impl std::fmt::Debug for Ed25519Signer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Ed25519Signer").field("public", &self.public_key()).finish_non_exhaustive()
+        f.debug_struct("Ed25519Signer")
+            .field("public", &self.public_key())
+            .finish_non_exhaustive()
     }
 }
 
 impl Ed25519Signer {
     /// From a 32-byte secret seed.
     pub fn from_seed(seed: [u8; 32]) -> Self {
-        Self { key: SigningKey::from_bytes(&seed) }
+        Self {
+            key: SigningKey::from_bytes(&seed),
+        }
     }
 
     /// From an existing dalek key.
@@ -121,7 +125,10 @@ pub fn verify_certificate(
     verifier: &impl Verifier,
 ) -> Result<(), CertificateError> {
     if cert.epoch != committee.epoch {
-        return Err(CertificateError::WrongEpoch { got: cert.epoch, expected: committee.epoch });
+        return Err(CertificateError::WrongEpoch {
+            got: cert.epoch,
+            expected: committee.epoch,
+        });
     }
     let bytes = cert.signing_bytes();
     let mut last: Option<MemberIndex> = None;
@@ -132,14 +139,20 @@ pub fn verify_certificate(
         last = Some(s.signer);
         let member = committee
             .member(s.signer)
-            .ok_or(CertificateError::NotMember { signer: s.signer, size: committee.size() })?;
+            .ok_or(CertificateError::NotMember {
+                signer: s.signer,
+                size: committee.size(),
+            })?;
         if !verifier.verify(&member.key, &bytes, &s.signature) {
             return Err(CertificateError::BadSignature { signer: s.signer });
         }
     }
     let need = committee.quorum();
     if cert.signatures.len() < need {
-        return Err(CertificateError::NoQuorum { got: cert.signatures.len(), need });
+        return Err(CertificateError::NoQuorum {
+            got: cert.signatures.len(),
+            need,
+        });
     }
     Ok(())
 }

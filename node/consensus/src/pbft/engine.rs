@@ -31,7 +31,10 @@ pub(crate) struct Slot {
 impl Slot {
     fn reset_view(&mut self) {
         let proof = self.proof.take();
-        *self = Slot { proof, ..Slot::default() };
+        *self = Slot {
+            proof,
+            ..Slot::default()
+        };
     }
 }
 
@@ -87,12 +90,21 @@ pub enum EngineError {
 
 impl<S: Signer, V: Verifier> Engine<S, V> {
     /// A fresh engine for `committee` (view 0, first seq `committee.start_height`).
-    pub fn new(committee: Committee, signer: S, verifier: V, mut cfg: Config) -> Result<Self, EngineError> {
+    pub fn new(
+        committee: Committee,
+        signer: S,
+        verifier: V,
+        mut cfg: Config,
+    ) -> Result<Self, EngineError> {
         let me = committee
             .index_of(&signer.public_key())
-            .ok_or(EngineError::NotAMember { epoch: committee.epoch })?;
+            .ok_or(EngineError::NotAMember {
+                epoch: committee.epoch,
+            })?;
         if cfg.checkpoint_interval == 0 || cfg.window == 0 || cfg.max_in_flight == 0 {
-            return Err(EngineError::Config("checkpoint_interval, window and max_in_flight must be > 0"));
+            return Err(EngineError::Config(
+                "checkpoint_interval, window and max_in_flight must be > 0",
+            ));
         }
         let k = cfg.checkpoint_interval;
         cfg.window = cfg.window.div_ceil(k).max(1) * k;
@@ -191,7 +203,12 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
     pub(crate) fn sign(&self, payload: Payload) -> SignedMessage {
         let epoch = self.committee.epoch;
         let signature = self.signer.sign(&signing_bytes(epoch, &payload));
-        SignedMessage { epoch, from: self.me, payload, signature }
+        SignedMessage {
+            epoch,
+            from: self.me,
+            payload,
+            signature,
+        }
     }
 
     pub(crate) fn event(&mut self, e: PbftEvent) {
@@ -199,7 +216,11 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
     }
 
     pub(crate) fn drop_msg(&mut self, from: Option<MemberIndex>, kind: &str, reason: DropReason) {
-        self.event(PbftEvent::MessageDropped { from, message: kind.to_string(), reason: reason.to_string() });
+        self.event(PbftEvent::MessageDropped {
+            from,
+            message: kind.to_string(),
+            reason: reason.to_string(),
+        });
     }
 
     pub(crate) fn schedule(&mut self, kind: TimeoutKind, after_ms: u64) {
@@ -208,13 +229,18 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
 
     pub(crate) fn arm_progress(&mut self) {
         self.progress_gen += 1;
-        let kind = TimeoutKind::Progress { view: self.view, generation: self.progress_gen };
+        let kind = TimeoutKind::Progress {
+            view: self.view,
+            generation: self.progress_gen,
+        };
         self.schedule(kind, self.current_timeout());
     }
 
     /// Timeout doubling on consecutive view changes (PBFT §4.5.2).
     pub(crate) fn current_timeout(&self) -> u64 {
-        self.cfg.view_timeout_ms.saturating_mul(1u64 << self.consecutive_vc.min(16))
+        self.cfg
+            .view_timeout_ms
+            .saturating_mul(1u64 << self.consecutive_vc.min(16))
     }
 
     pub(crate) fn primary_of(&self, view: View) -> MemberIndex {
@@ -228,7 +254,9 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
     /// Signature check of a message whose sender is a member.
     pub(crate) fn verify_sig(&self, msg: &SignedMessage) -> bool {
         match self.committee.member(msg.from) {
-            Some(m) => self.verifier.verify(&m.key, &msg.signing_bytes(), &msg.signature),
+            Some(m) => self
+                .verifier
+                .verify(&m.key, &msg.signing_bytes(), &msg.signature),
             None => false,
         }
     }
@@ -239,15 +267,28 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
         if self.next_proposal_seq() != Some(seq) || digest == NULL_DIGEST {
             let reason = DropReason::Invalid {
                 what: "proposal",
-                detail: format!("seq {seq} but next proposal seq is {:?} (or null digest)", self.next_proposal_seq()),
+                detail: format!(
+                    "seq {seq} but next proposal seq is {:?} (or null digest)",
+                    self.next_proposal_seq()
+                ),
             };
             self.drop_msg(Some(self.me), "propose", reason);
             return;
         }
         // PBFT §4.2 normal case: the primary multicasts PRE-PREPARE.
-        let pp = self.sign(Payload::PrePrepare { view: self.view, seq, digest, block });
+        let pp = self.sign(Payload::PrePrepare {
+            view: self.view,
+            seq,
+            digest,
+            block,
+        });
         self.next_seq = seq + 1;
-        self.out.push(Output::Persist(PersistRecord::Vote { kind: "pre-prepare", view: self.view, seq, digest }));
+        self.out.push(Output::Persist(PersistRecord::Vote {
+            kind: "pre-prepare",
+            view: self.view,
+            seq,
+            digest,
+        }));
         self.out.push(Output::Broadcast(pp.clone()));
         self.accept_pre_prepare(pp, seq, digest);
     }
@@ -257,14 +298,18 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
             // PBFT §4.4: the timer expired in view v: start a view change to v+1.
             TimeoutKind::Progress { view, generation } => {
                 if generation == self.progress_gen && view == self.view && !self.view_changing {
-                    let reason = format!("progress timeout waiting for seq {}", self.last_decided + 1);
+                    let reason =
+                        format!("progress timeout waiting for seq {}", self.last_decided + 1);
                     self.start_view_change(self.view + 1, reason);
                 }
             }
             // PBFT §4.5.2: no NEW-VIEW in time: move on to v+1 with a doubled timeout.
             TimeoutKind::ViewChange { view } => {
                 if self.view_changing && view == self.view {
-                    self.start_view_change(view + 1, format!("no new-view for view {view} in time"));
+                    self.start_view_change(
+                        view + 1,
+                        format!("no new-view for view {view} in time"),
+                    );
                 }
             }
             // PBFT §5.2 retransmission: tell peers where we are.
@@ -285,25 +330,39 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
     pub(crate) fn on_message(&mut self, msg: SignedMessage) {
         let kind = msg.payload.kind();
         if msg.epoch != self.committee.epoch {
-            let reason = DropReason::WrongEpoch { got: msg.epoch, expected: self.committee.epoch };
+            let reason = DropReason::WrongEpoch {
+                got: msg.epoch,
+                expected: self.committee.epoch,
+            };
             return self.drop_msg(Some(msg.from), kind, reason);
         }
         if self.committee.member(msg.from).is_none() {
-            return self.drop_msg(Some(msg.from), kind, DropReason::NotMember { from: msg.from });
+            return self.drop_msg(
+                Some(msg.from),
+                kind,
+                DropReason::NotMember { from: msg.from },
+            );
         }
         if msg.from == self.me {
             return; // our own message echoed back: nothing to learn
         }
         if let Some((view, seq, _)) = msg.payload.normal_view_seq() {
             if view < self.view {
-                let reason = DropReason::StaleView { view, current: self.view };
+                let reason = DropReason::StaleView {
+                    view,
+                    current: self.view,
+                };
                 return self.drop_msg(Some(msg.from), kind, reason);
             }
             if view > self.view || self.view_changing {
                 return self.buffer_future(view, msg);
             }
             if seq <= self.low || seq > self.high() {
-                let reason = DropReason::OutsideWatermarks { seq, low: self.low, high: self.high() };
+                let reason = DropReason::OutsideWatermarks {
+                    seq,
+                    low: self.low,
+                    high: self.high(),
+                };
                 return self.drop_msg(Some(msg.from), kind, reason);
             }
         }
@@ -318,9 +377,12 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
             Payload::Checkpoint { seq, state } => self.on_checkpoint(msg, seq, state),
             Payload::ViewChange { new_view, .. } => self.on_view_change(msg, new_view),
             Payload::NewView { view, .. } => self.on_new_view(msg, view),
-            Payload::Status { view, view_changing, last_decided, stable_seq } => {
-                self.on_status(from, view, view_changing, last_decided, stable_seq)
-            }
+            Payload::Status {
+                view,
+                view_changing,
+                last_decided,
+                stable_seq,
+            } => self.on_status(from, view, view_changing, last_decided, stable_seq),
             Payload::Decided { certificate } => self.on_decided(from, certificate),
         }
     }
@@ -328,7 +390,11 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
     fn buffer_future(&mut self, view: View, msg: SignedMessage) {
         if self.future_len >= self.cfg.future_buffer {
             let kind = msg.payload.kind();
-            return self.drop_msg(Some(msg.from), kind, DropReason::FutureViewBufferFull { view });
+            return self.drop_msg(
+                Some(msg.from),
+                kind,
+                DropReason::FutureViewBufferFull { view },
+            );
         }
         self.future_len += 1;
         self.future.entry(view).or_default().push(msg);
@@ -339,7 +405,10 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
         let keep = self.future.split_off(&(self.view + 1));
         let old = std::mem::replace(&mut self.future, keep);
         self.future_len = self.future.values().map(Vec::len).sum();
-        if let Some(msgs) = old.into_iter().find_map(|(v, m)| (v == self.view).then_some(m)) {
+        if let Some(msgs) = old
+            .into_iter()
+            .find_map(|(v, m)| (v == self.view).then_some(m))
+        {
             for m in msgs {
                 self.on_message(m);
             }
@@ -350,7 +419,11 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
 
     fn on_pre_prepare(&mut self, msg: SignedMessage, seq: Seq, digest: B256) {
         if msg.from != self.primary_of(self.view) {
-            return self.drop_msg(Some(msg.from), "pre-prepare", DropReason::WrongRole("pre-prepare not from the primary"));
+            return self.drop_msg(
+                Some(msg.from),
+                "pre-prepare",
+                DropReason::WrongRole("pre-prepare not from the primary"),
+            );
         }
         if digest == NULL_DIGEST {
             return self.drop_msg(Some(msg.from), "pre-prepare", DropReason::NullDigest);
@@ -376,14 +449,28 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
         slot.digest = Some(digest);
         slot.pre_prepare = Some(pp);
         let epoch = self.committee.epoch;
-        self.event(PbftEvent::PhaseEntered { epoch, view, seq, phase: PbftPhase::Prepare, digest });
+        self.event(PbftEvent::PhaseEntered {
+            epoch,
+            view,
+            seq,
+            phase: PbftPhase::Prepare,
+            digest,
+        });
         if !is_primary {
             // PBFT §4.2: a backup accepting a PRE-PREPARE multicasts PREPARE.
             let prepare = self.sign(Payload::Prepare { view, seq, digest });
-            self.out.push(Output::Persist(PersistRecord::Vote { kind: "prepare", view, seq, digest }));
+            self.out.push(Output::Persist(PersistRecord::Vote {
+                kind: "prepare",
+                view,
+                seq,
+                digest,
+            }));
             self.out.push(Output::Broadcast(prepare.clone()));
             let slot = self.log.entry(seq).or_default();
-            slot.prepares.entry(digest).or_default().insert(self.me, prepare.clone());
+            slot.prepares
+                .entry(digest)
+                .or_default()
+                .insert(self.me, prepare.clone());
             slot.my_prepare = Some(prepare);
         }
         self.check_prepared(seq);
@@ -391,16 +478,26 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
 
     fn on_prepare(&mut self, msg: SignedMessage, seq: Seq, digest: B256) {
         if msg.from == self.primary_of(self.view) {
-            return self.drop_msg(Some(msg.from), "prepare", DropReason::WrongRole("prepare from the primary"));
+            return self.drop_msg(
+                Some(msg.from),
+                "prepare",
+                DropReason::WrongRole("prepare from the primary"),
+            );
         }
         let slot = self.log.entry(seq).or_default();
-        slot.prepares.entry(digest).or_default().insert(msg.from, msg);
+        slot.prepares
+            .entry(digest)
+            .or_default()
+            .insert(msg.from, msg);
         self.check_prepared(seq);
     }
 
     fn on_commit(&mut self, msg: SignedMessage, seq: Seq, digest: B256) {
         let slot = self.log.entry(seq).or_default();
-        slot.commits.entry(digest).or_default().insert(msg.from, msg);
+        slot.commits
+            .entry(digest)
+            .or_default()
+            .insert(msg.from, msg);
         self.check_committed(seq);
     }
 
@@ -409,31 +506,63 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
         let quorum = self.committee.quorum();
         let primary = self.primary_of(self.view);
         let view = self.view;
-        let Some(slot) = self.log.get_mut(&seq) else { return };
-        let (Some(digest), Some(pp), false) = (slot.digest, slot.pre_prepare.clone(), slot.prepared) else {
+        let Some(slot) = self.log.get_mut(&seq) else {
+            return;
+        };
+        let (Some(digest), Some(pp), false) =
+            (slot.digest, slot.pre_prepare.clone(), slot.prepared)
+        else {
             return;
         };
         let prepares: Vec<SignedMessage> = slot
             .prepares
             .get(&digest)
-            .map(|m| m.iter().filter(|(i, _)| **i != primary).map(|(_, m)| m.clone()).collect())
+            .map(|m| {
+                m.iter()
+                    .filter(|(i, _)| **i != primary)
+                    .map(|(_, m)| m.clone())
+                    .collect()
+            })
             .unwrap_or_default();
         if prepares.len() + 1 < quorum {
             return;
         }
         slot.prepared = true;
         let votes = prepares.len() as u32 + 1;
-        let proof = PreparedProof { pre_prepare: pp, prepares: prepares.into_iter().take(quorum - 1).collect() };
+        let proof = PreparedProof {
+            pre_prepare: pp,
+            prepares: prepares.into_iter().take(quorum - 1).collect(),
+        };
         slot.proof = Some((view, proof));
         let epoch = self.committee.epoch;
-        self.event(PbftEvent::QuorumReached { epoch, view, seq, phase: PbftPhase::Prepare, votes });
-        self.event(PbftEvent::PhaseEntered { epoch, view, seq, phase: PbftPhase::Commit, digest });
+        self.event(PbftEvent::QuorumReached {
+            epoch,
+            view,
+            seq,
+            phase: PbftPhase::Prepare,
+            votes,
+        });
+        self.event(PbftEvent::PhaseEntered {
+            epoch,
+            view,
+            seq,
+            phase: PbftPhase::Commit,
+            digest,
+        });
         // PBFT §4.2: prepared ⇒ multicast COMMIT (signs commit_signing_bytes).
         let commit = self.sign(Payload::Commit { view, seq, digest });
-        self.out.push(Output::Persist(PersistRecord::Vote { kind: "commit", view, seq, digest }));
+        self.out.push(Output::Persist(PersistRecord::Vote {
+            kind: "commit",
+            view,
+            seq,
+            digest,
+        }));
         self.out.push(Output::Broadcast(commit.clone()));
         if let Some(slot) = self.log.get_mut(&seq) {
-            slot.commits.entry(digest).or_default().insert(self.me, commit.clone());
+            slot.commits
+                .entry(digest)
+                .or_default()
+                .insert(self.me, commit.clone());
             slot.my_commit = Some(commit);
         }
         self.check_committed(seq);
@@ -443,20 +572,49 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
     fn check_committed(&mut self, seq: Seq) {
         let quorum = self.committee.quorum();
         let view = self.view;
-        let Some(slot) = self.log.get_mut(&seq) else { return };
-        let (Some(digest), true, false) = (slot.digest, slot.prepared, slot.committed) else { return };
-        let Some(commits) = slot.commits.get(&digest) else { return };
+        let Some(slot) = self.log.get_mut(&seq) else {
+            return;
+        };
+        let (Some(digest), true, false) = (slot.digest, slot.prepared, slot.committed) else {
+            return;
+        };
+        let Some(commits) = slot.commits.get(&digest) else {
+            return;
+        };
         if commits.len() < quorum {
             return;
         }
         slot.committed = true;
-        let signatures: Vec<CertSignature> =
-            commits.values().map(|m| CertSignature { signer: m.from, signature: m.signature }).collect();
+        let signatures: Vec<CertSignature> = commits
+            .values()
+            .map(|m| CertSignature {
+                signer: m.from,
+                signature: m.signature,
+            })
+            .collect();
         let votes = signatures.len() as u32;
         let epoch = self.committee.epoch;
-        let certificate = CommitCertificate { epoch, view, seq, block_hash: digest, signatures };
-        self.event(PbftEvent::QuorumReached { epoch, view, seq, phase: PbftPhase::Commit, votes });
-        self.event(PbftEvent::PhaseEntered { epoch, view, seq, phase: PbftPhase::Decided, digest });
+        let certificate = CommitCertificate {
+            epoch,
+            view,
+            seq,
+            block_hash: digest,
+            signatures,
+        };
+        self.event(PbftEvent::QuorumReached {
+            epoch,
+            view,
+            seq,
+            phase: PbftPhase::Commit,
+            votes,
+        });
+        self.event(PbftEvent::PhaseEntered {
+            epoch,
+            view,
+            seq,
+            phase: PbftPhase::Decided,
+            digest,
+        });
         if seq > self.last_decided {
             self.committed.entry(seq).or_insert(certificate);
             self.deliver();
@@ -475,23 +633,37 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
             h.update(seq.to_be_bytes());
             h.update(digest);
             self.state = B256::from_slice(&h.finalize());
-            self.out.push(Output::Decide { seq, digest, certificate: cert.clone() });
+            self.out.push(Output::Decide {
+                seq,
+                digest,
+                certificate: cert.clone(),
+            });
             self.certs.insert(seq, cert);
             progressed = true;
             if seq.is_multiple_of(self.cfg.checkpoint_interval) {
                 // PBFT §4.3: multicast CHECKPOINT after executing seq divisible by K.
                 self.states.insert(seq, self.state);
-                let cp = self.sign(Payload::Checkpoint { seq, state: self.state });
+                let cp = self.sign(Payload::Checkpoint {
+                    seq,
+                    state: self.state,
+                });
                 self.out.push(Output::Broadcast(cp.clone()));
                 self.own_checkpoints.insert(seq, cp.clone());
-                self.checkpoints.entry(seq).or_default().entry(self.state).or_default().insert(self.me, cp);
+                self.checkpoints
+                    .entry(seq)
+                    .or_default()
+                    .entry(self.state)
+                    .or_default()
+                    .insert(self.me, cp);
                 self.check_stable(seq);
             }
         }
         if progressed {
             self.consecutive_vc = 0;
             self.next_seq = self.next_seq.max(self.last_decided + 1);
-            let keep_from = self.last_decided.saturating_sub(self.cfg.certificate_retention);
+            let keep_from = self
+                .last_decided
+                .saturating_sub(self.cfg.certificate_retention);
             self.certs = self.certs.split_off(&keep_from);
             if !self.view_changing {
                 self.arm_progress();
@@ -507,10 +679,19 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
         }
         let limit = self.low + 4 * self.cfg.window;
         if seq > limit || !seq.is_multiple_of(self.cfg.checkpoint_interval) {
-            let reason = DropReason::OutsideWatermarks { seq, low: self.low, high: limit };
+            let reason = DropReason::OutsideWatermarks {
+                seq,
+                low: self.low,
+                high: limit,
+            };
             return self.drop_msg(Some(msg.from), "checkpoint", reason);
         }
-        self.checkpoints.entry(seq).or_default().entry(state).or_default().insert(msg.from, msg);
+        self.checkpoints
+            .entry(seq)
+            .or_default()
+            .entry(state)
+            .or_default()
+            .insert(msg.from, msg);
         self.check_stable(seq);
     }
 
@@ -519,16 +700,30 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
         if seq <= self.low {
             return;
         }
-        let Some(own) = self.states.get(&seq).copied() else { return };
+        let Some(own) = self.states.get(&seq).copied() else {
+            return;
+        };
         let quorum = self.committee.quorum();
-        let Some(proof) = self.checkpoints.get(&seq).and_then(|m| m.get(&own)).filter(|m| m.len() >= quorum) else {
+        let Some(proof) = self
+            .checkpoints
+            .get(&seq)
+            .and_then(|m| m.get(&own))
+            .filter(|m| m.len() >= quorum)
+        else {
             return;
         };
         let proof: Vec<SignedMessage> = proof.values().take(quorum).cloned().collect();
         self.low = seq;
         self.stable_proof = proof;
-        self.out.push(Output::Persist(PersistRecord::StableCheckpoint { seq, state: own }));
-        self.event(PbftEvent::CheckpointStable { epoch: self.committee.epoch, seq });
+        self.out
+            .push(Output::Persist(PersistRecord::StableCheckpoint {
+                seq,
+                state: own,
+            }));
+        self.event(PbftEvent::CheckpointStable {
+            epoch: self.committee.epoch,
+            seq,
+        });
         // Garbage collection below the stable checkpoint.
         self.log = self.log.split_off(&(seq + 1));
         self.checkpoints = self.checkpoints.split_off(&(seq + 1));
@@ -539,11 +734,27 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
 
     // ----- PBFT §5.2 retransmission / §5.3 state transfer -----
 
-    fn on_status(&mut self, from: MemberIndex, view: View, changing: bool, last_decided: Seq, stable: Seq) {
+    fn on_status(
+        &mut self,
+        from: MemberIndex,
+        view: View,
+        changing: bool,
+        last_decided: Seq,
+        stable: Seq,
+    ) {
         // State transfer: certificates the peer lacks.
-        let upto = self.last_decided.min(last_decided + self.cfg.window);
-        let certs: Vec<CommitCertificate> =
-            self.certs.range(last_decided + 1..=upto).map(|(_, c)| c.clone()).collect();
+        let start = last_decided.saturating_add(1);
+        let upto = self
+            .last_decided
+            .min(last_decided.saturating_add(self.cfg.window));
+        let certs: Vec<CommitCertificate> = if start <= upto {
+            self.certs
+                .range(start..=upto)
+                .map(|(_, c)| c.clone())
+                .collect()
+        } else {
+            Vec::new()
+        };
         for certificate in certs {
             let msg = self.sign(Payload::Decided { certificate });
             self.out.push(Output::Send { to: from, msg });
@@ -569,7 +780,7 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
         } else if view == self.view {
             // Resend our normal-case messages of this view for instances the peer has not decided.
             let mut resend = Vec::new();
-            for (_, slot) in self.log.range(last_decided + 1..) {
+            for (_, slot) in self.log.range(start..) {
                 if let Some(pp) = &slot.pre_prepare {
                     if pp.from == self.me {
                         resend.push(pp.clone());
@@ -589,11 +800,18 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
             return;
         }
         if cert.seq > self.last_decided + 4 * self.cfg.window + self.cfg.certificate_retention {
-            let reason = DropReason::OutsideWatermarks { seq: cert.seq, low: self.low, high: self.last_decided };
+            let reason = DropReason::OutsideWatermarks {
+                seq: cert.seq,
+                low: self.low,
+                high: self.last_decided,
+            };
             return self.drop_msg(Some(from), "decided", reason);
         }
         if let Err(e) = verify_certificate(&self.committee, &cert, &self.verifier) {
-            let reason = DropReason::Invalid { what: "certificate", detail: e.to_string() };
+            let reason = DropReason::Invalid {
+                what: "certificate",
+                detail: e.to_string(),
+            };
             return self.drop_msg(Some(from), "decided", reason);
         }
         self.committed.insert(cert.seq, cert);

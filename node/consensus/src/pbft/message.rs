@@ -116,7 +116,9 @@ impl Payload {
     /// The view a normal-case message belongs to.
     pub fn normal_view_seq(&self) -> Option<(View, Seq, B256)> {
         match self {
-            Payload::PrePrepare { view, seq, digest, .. }
+            Payload::PrePrepare {
+                view, seq, digest, ..
+            }
             | Payload::Prepare { view, seq, digest }
             | Payload::Commit { view, seq, digest } => Some((*view, *seq, *digest)),
             _ => None,
@@ -173,7 +175,12 @@ fn encode_signed(m: &SignedMessage, out: &mut Vec<u8>) {
 
 fn encode_payload(p: &Payload, out: &mut Vec<u8>) {
     match p {
-        Payload::PrePrepare { view, seq, digest, block } => {
+        Payload::PrePrepare {
+            view,
+            seq,
+            digest,
+            block,
+        } => {
             out.push(1);
             put_u64(out, *view);
             put_u64(out, *seq);
@@ -198,7 +205,12 @@ fn encode_payload(p: &Payload, out: &mut Vec<u8>) {
             put_u64(out, *seq);
             out.extend_from_slice(state.as_slice());
         }
-        Payload::ViewChange { new_view, stable_seq, checkpoint_proof, prepared } => {
+        Payload::ViewChange {
+            new_view,
+            stable_seq,
+            checkpoint_proof,
+            prepared,
+        } => {
             out.push(5);
             put_u64(out, *new_view);
             put_u64(out, *stable_seq);
@@ -215,7 +227,11 @@ fn encode_payload(p: &Payload, out: &mut Vec<u8>) {
                 }
             }
         }
-        Payload::NewView { view, view_changes, pre_prepares } => {
+        Payload::NewView {
+            view,
+            view_changes,
+            pre_prepares,
+        } => {
             out.push(6);
             put_u64(out, *view);
             put_len(out, view_changes.len());
@@ -227,7 +243,12 @@ fn encode_payload(p: &Payload, out: &mut Vec<u8>) {
                 encode_signed(m, out);
             }
         }
-        Payload::Status { view, view_changing, last_decided, stable_seq } => {
+        Payload::Status {
+            view,
+            view_changing,
+            last_decided,
+            stable_seq,
+        } => {
             out.push(7);
             put_u64(out, *view);
             out.push(u8::from(*view_changing));
@@ -256,16 +277,42 @@ mod tests {
     #[test]
     fn commit_signs_certificate_bytes() {
         let d = B256::repeat_byte(7);
-        let p = Payload::Commit { view: 2, seq: 9, digest: d };
+        let p = Payload::Commit {
+            view: 2,
+            seq: 9,
+            digest: d,
+        };
         assert_eq!(signing_bytes(5, &p), commit_signing_bytes(5, 2, 9, &d));
     }
 
     #[test]
     fn kinds_are_domain_separated() {
         let d = B256::repeat_byte(7);
-        let a = signing_bytes(1, &Payload::Prepare { view: 1, seq: 1, digest: d });
-        let b = signing_bytes(1, &Payload::PrePrepare { view: 1, seq: 1, digest: d, block: vec![] });
-        let c = signing_bytes(2, &Payload::Prepare { view: 1, seq: 1, digest: d });
+        let a = signing_bytes(
+            1,
+            &Payload::Prepare {
+                view: 1,
+                seq: 1,
+                digest: d,
+            },
+        );
+        let b = signing_bytes(
+            1,
+            &Payload::PrePrepare {
+                view: 1,
+                seq: 1,
+                digest: d,
+                block: vec![],
+            },
+        );
+        let c = signing_bytes(
+            2,
+            &Payload::Prepare {
+                view: 1,
+                seq: 1,
+                digest: d,
+            },
+        );
         assert_ne!(a, b);
         assert_ne!(a, c);
     }

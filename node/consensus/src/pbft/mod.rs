@@ -20,7 +20,9 @@ mod view_change;
 #[cfg(test)]
 mod tests;
 
-pub use crypto::{CertificateError, Ed25519Signer, Ed25519Verifier, Signer, Verifier, verify_certificate};
+pub use crypto::{
+    CertificateError, Ed25519Signer, Ed25519Verifier, Signer, Verifier, verify_certificate,
+};
 pub use engine::{Engine, EngineError};
 pub use io::{Config, DropReason, Input, Output, PersistRecord, TimeoutKind};
 pub use message::{NULL_DIGEST, Payload, PreparedProof, SignedMessage, signing_bytes};

@@ -27,12 +27,18 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
             return;
         }
         let epoch = self.committee.epoch;
-        self.event(PbftEvent::ViewChangeStarted { epoch, from_view: self.view, to_view: target, reason });
+        self.event(PbftEvent::ViewChangeStarted {
+            epoch,
+            from_view: self.view,
+            to_view: target,
+            reason,
+        });
         self.view = target;
         self.view_changing = true;
         self.new_view_msg = None;
         self.reset_view_state();
-        self.out.push(Output::Persist(PersistRecord::View { view: target }));
+        self.out
+            .push(Output::Persist(PersistRecord::View { view: target }));
         let prepared: Vec<PreparedProof> = self
             .log
             .range(self.low + 1..)
@@ -46,7 +52,10 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
         });
         self.out.push(Output::Broadcast(vc.clone()));
         self.view_changes = self.view_changes.split_off(&target);
-        self.view_changes.entry(target).or_default().insert(self.me, vc.clone());
+        self.view_changes
+            .entry(target)
+            .or_default()
+            .insert(self.me, vc.clone());
         self.my_view_change = Some(vc);
         let timeout = self.current_timeout();
         self.consecutive_vc = self.consecutive_vc.saturating_add(1);
@@ -55,8 +64,18 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
     }
 
     /// Validate a VIEW-CHANGE's contents (and its own signature when `verify_outer`).
-    pub(crate) fn check_view_change(&self, msg: &SignedMessage, verify_outer: bool) -> Result<(), String> {
-        let Payload::ViewChange { new_view, stable_seq, checkpoint_proof, prepared } = &msg.payload else {
+    pub(crate) fn check_view_change(
+        &self,
+        msg: &SignedMessage,
+        verify_outer: bool,
+    ) -> Result<(), String> {
+        let Payload::ViewChange {
+            new_view,
+            stable_seq,
+            checkpoint_proof,
+            prepared,
+        } = &msg.payload
+        else {
             return Err("not a view-change".into());
         };
         if msg.epoch != self.committee.epoch || self.committee.member(msg.from).is_none() {
@@ -77,7 +96,10 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
                 let Payload::Checkpoint { seq, state } = &cp.payload else {
                     return Err("checkpoint proof holds a non-checkpoint".into());
                 };
-                if *seq != *stable_seq || agreed.is_some_and(|a| a != *state) || cp.epoch != msg.epoch {
+                if *seq != *stable_seq
+                    || agreed.is_some_and(|a| a != *state)
+                    || cp.epoch != msg.epoch
+                {
                     return Err("checkpoint proof does not match".into());
                 }
                 agreed = Some(*state);
@@ -87,19 +109,37 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
                 senders.insert(cp.from);
             }
             if senders.len() < quorum {
-                return Err(format!("checkpoint proof has {} signers, quorum {quorum}", senders.len()));
+                return Err(format!(
+                    "checkpoint proof has {} signers, quorum {quorum}",
+                    senders.len()
+                ));
             }
         }
         let mut seen = BTreeSet::new();
         for p in prepared {
-            let Payload::PrePrepare { view: pv, seq, digest, .. } = &p.pre_prepare.payload else {
+            let Payload::PrePrepare {
+                view: pv,
+                seq,
+                digest,
+                ..
+            } = &p.pre_prepare.payload
+            else {
                 return Err("prepared proof without pre-prepare".into());
             };
-            if *pv >= *new_view || *seq <= *stable_seq || *seq > stable_seq + self.cfg.window || !seen.insert(*seq) {
-                return Err(format!("prepared proof for seq {seq} view {pv} out of range"));
+            if *pv >= *new_view
+                || *seq <= *stable_seq
+                || *seq > stable_seq.saturating_add(self.cfg.window)
+                || !seen.insert(*seq)
+            {
+                return Err(format!(
+                    "prepared proof for seq {seq} view {pv} out of range"
+                ));
             }
             let primary = self.primary_of(*pv);
-            if p.pre_prepare.from != primary || p.pre_prepare.epoch != msg.epoch || !self.verify_sig(&p.pre_prepare) {
+            if p.pre_prepare.from != primary
+                || p.pre_prepare.epoch != msg.epoch
+                || !self.verify_sig(&p.pre_prepare)
+            {
                 return Err(format!("bad pre-prepare in proof for seq {seq}"));
             }
             let mut senders = BTreeSet::new();
@@ -112,7 +152,10 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
                 senders.insert(m.from);
             }
             if senders.len() + 1 < quorum {
-                return Err(format!("prepared proof for seq {seq} has {} prepares", senders.len()));
+                return Err(format!(
+                    "prepared proof for seq {seq} has {} prepares",
+                    senders.len()
+                ));
             }
         }
         Ok(())
@@ -121,20 +164,36 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
     /// PBFT §4.4: received VIEW-CHANGE (signature already checked).
     pub(crate) fn on_view_change(&mut self, msg: SignedMessage, new_view: View) {
         if new_view < self.view {
-            let reason = DropReason::StaleView { view: new_view, current: self.view };
+            let reason = DropReason::StaleView {
+                view: new_view,
+                current: self.view,
+            };
             return self.drop_msg(Some(msg.from), "view-change", reason);
         }
         if new_view == self.view && !self.view_changing {
             return; // late: the view is already installed (the sender gets our NEW-VIEW via STATUS)
         }
         if new_view > self.view + MAX_VIEW_AHEAD {
-            let reason = DropReason::Invalid { what: "view-change", detail: format!("view {new_view} too far ahead") };
+            let reason = DropReason::Invalid {
+                what: "view-change",
+                detail: format!("view {new_view} too far ahead"),
+            };
             return self.drop_msg(Some(msg.from), "view-change", reason);
         }
         if let Err(detail) = self.check_view_change(&msg, false) {
-            return self.drop_msg(Some(msg.from), "view-change", DropReason::Invalid { what: "view-change", detail });
+            return self.drop_msg(
+                Some(msg.from),
+                "view-change",
+                DropReason::Invalid {
+                    what: "view-change",
+                    detail,
+                },
+            );
         }
-        self.view_changes.entry(new_view).or_default().insert(msg.from, msg);
+        self.view_changes
+            .entry(new_view)
+            .or_default()
+            .insert(msg.from, msg);
         // PBFT §4.5.2: f+1 VIEW-CHANGEs for views above ours ⇒ join the smallest of them.
         let mut lowest: BTreeMap<u32, View> = BTreeMap::new();
         for (v, senders) in self.view_changes.range(self.view + 1..) {
@@ -144,7 +203,14 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
         }
         if lowest.len() > self.committee.max_faulty() {
             if let Some(target) = lowest.values().min().copied() {
-                self.start_view_change(target, format!("{} view-changes for views above {}", lowest.len(), self.view));
+                self.start_view_change(
+                    target,
+                    format!(
+                        "{} view-changes for views above {}",
+                        lowest.len(),
+                        self.view
+                    ),
+                );
                 return;
             }
         }
@@ -159,7 +225,12 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
         let mut checkpoint_proof = Vec::new();
         let mut best: BTreeMap<Seq, (View, B256)> = BTreeMap::new();
         for vc in vcs {
-            if let Payload::ViewChange { stable_seq, checkpoint_proof: cp, .. } = &vc.payload {
+            if let Payload::ViewChange {
+                stable_seq,
+                checkpoint_proof: cp,
+                ..
+            } = &vc.payload
+            {
                 if *stable_seq > min_s {
                     min_s = *stable_seq;
                     checkpoint_proof = cp.clone();
@@ -169,7 +240,10 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
         for vc in vcs {
             if let Payload::ViewChange { prepared, .. } = &vc.payload {
                 for p in prepared {
-                    if let Payload::PrePrepare { view, seq, digest, .. } = &p.pre_prepare.payload {
+                    if let Payload::PrePrepare {
+                        view, seq, digest, ..
+                    } = &p.pre_prepare.payload
+                    {
                         if *seq > min_s && best.get(seq).is_none_or(|(bv, _)| view > bv) {
                             best.insert(*seq, (*view, *digest));
                         }
@@ -181,7 +255,11 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
         let proposals = (min_s + 1..=max_s)
             .map(|n| (n, best.get(&n).map_or(NULL_DIGEST, |(_, d)| *d)))
             .collect();
-        NewViewPlan { min_s, checkpoint_proof, proposals }
+        NewViewPlan {
+            min_s,
+            checkpoint_proof,
+            proposals,
+        }
     }
 
     /// New primary: with a quorum of VIEW-CHANGEs for our target view, multicast NEW-VIEW.
@@ -191,14 +269,21 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
             return;
         }
         let quorum = self.committee.quorum();
-        let Some(vcs) = self.view_changes.get(&view).filter(|m| m.len() >= quorum) else { return };
+        let Some(vcs) = self.view_changes.get(&view).filter(|m| m.len() >= quorum) else {
+            return;
+        };
         let vcs: Vec<SignedMessage> = vcs.values().take(quorum).cloned().collect();
         let plan = self.plan_new_view(&vcs);
         let pps: Vec<(SignedMessage, Seq, B256)> = plan
             .proposals
             .iter()
             .map(|(seq, digest)| {
-                let pp = self.sign(Payload::PrePrepare { view, seq: *seq, digest: *digest, block: Vec::new() });
+                let pp = self.sign(Payload::PrePrepare {
+                    view,
+                    seq: *seq,
+                    digest: *digest,
+                    block: Vec::new(),
+                });
                 (pp, *seq, *digest)
             })
             .collect();
@@ -215,18 +300,32 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
     /// PBFT §4.4: received NEW-VIEW (signature already checked): verify V and recompute O.
     pub(crate) fn on_new_view(&mut self, msg: SignedMessage, view: View) {
         if view < self.view {
-            let reason = DropReason::StaleView { view, current: self.view };
+            let reason = DropReason::StaleView {
+                view,
+                current: self.view,
+            };
             return self.drop_msg(Some(msg.from), "new-view", reason);
         }
         if view == self.view && !self.view_changing {
             return; // already installed
         }
         if msg.from != self.primary_of(view) {
-            return self.drop_msg(Some(msg.from), "new-view", DropReason::WrongRole("new-view not from the view's primary"));
+            return self.drop_msg(
+                Some(msg.from),
+                "new-view",
+                DropReason::WrongRole("new-view not from the view's primary"),
+            );
         }
         match self.check_new_view(&msg, view) {
             Ok((plan, pps)) => self.enter_new_view(msg, view, plan, pps),
-            Err(detail) => self.drop_msg(Some(msg.from), "new-view", DropReason::Invalid { what: "new-view", detail }),
+            Err(detail) => self.drop_msg(
+                Some(msg.from),
+                "new-view",
+                DropReason::Invalid {
+                    what: "new-view",
+                    detail,
+                },
+            ),
         }
     }
 
@@ -236,7 +335,12 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
         msg: &SignedMessage,
         view: View,
     ) -> Result<(NewViewPlan, Vec<(SignedMessage, Seq, B256)>), String> {
-        let Payload::NewView { view_changes, pre_prepares, .. } = &msg.payload else {
+        let Payload::NewView {
+            view_changes,
+            pre_prepares,
+            ..
+        } = &msg.payload
+        else {
             return Err("not a new-view".into());
         };
         let mut senders = BTreeSet::new();
@@ -253,18 +357,28 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
             }
         }
         if senders.len() < self.committee.quorum() {
-            return Err(format!("{} view-changes, quorum {}", senders.len(), self.committee.quorum()));
+            return Err(format!(
+                "{} view-changes, quorum {}",
+                senders.len(),
+                self.committee.quorum()
+            ));
         }
         let plan = self.plan_new_view(view_changes);
         if pre_prepares.len() != plan.proposals.len() {
-            return Err(format!("{} re-proposals, expected {}", pre_prepares.len(), plan.proposals.len()));
+            return Err(format!(
+                "{} re-proposals, expected {}",
+                pre_prepares.len(),
+                plan.proposals.len()
+            ));
         }
         let mut pps = Vec::with_capacity(pre_prepares.len());
         for (pp, (seq, digest)) in pre_prepares.iter().zip(&plan.proposals) {
             let ok = matches!(&pp.payload, Payload::PrePrepare { view: v, seq: s, digest: d, .. }
                 if *v == view && s == seq && d == digest);
             if !ok || pp.from != msg.from || pp.epoch != msg.epoch || !self.verify_sig(pp) {
-                return Err(format!("re-proposal for seq {seq} does not match the view-changes"));
+                return Err(format!(
+                    "re-proposal for seq {seq} does not match the view-changes"
+                ));
             }
             pps.push((pp.clone(), *seq, *digest));
         }
@@ -290,12 +404,21 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
         self.view_changes = self.view_changes.split_off(&(view + 1));
         let epoch = self.committee.epoch;
         let primary = self.primary_of(view);
-        self.event(PbftEvent::ViewChangeCompleted { epoch, view, primary });
+        self.event(PbftEvent::ViewChangeCompleted {
+            epoch,
+            view,
+            primary,
+        });
         for cp in plan.checkpoint_proof {
             if let Payload::Checkpoint { seq, state } = cp.payload {
                 if seq > self.low {
                     let from = cp.from;
-                    self.checkpoints.entry(seq).or_default().entry(state).or_default().insert(from, cp);
+                    self.checkpoints
+                        .entry(seq)
+                        .or_default()
+                        .entry(state)
+                        .or_default()
+                        .insert(from, cp);
                 }
             }
         }
