@@ -212,6 +212,14 @@ pub enum DropReason {
         /// Details.
         detail: String,
     },
+    /// A second vote of one member for another digest at the same (view, seq).
+    #[error("equivocation at seq {seq}: already voted for {other}")]
+    Equivocation {
+        /// Seq.
+        seq: Seq,
+        /// The digest voted for first.
+        other: B256,
+    },
     /// The null digest proposed in the normal case.
     #[error("null digest outside a NEW-VIEW")]
     NullDigest,

@@ -4,13 +4,14 @@
 //! - [`message`]     signed wire messages, canonical signing bytes (COMMIT signs `commit_signing_bytes`)
 //! - [`crypto`]      `Signer`/`Verifier` traits, ed25519 implementation, [`verify_certificate`]
 //! - [`io`]          `Input`, `Output`, `Config`, `TimeoutKind`, `PersistRecord`, `DropReason`
-//! - `engine`        state, admission, normal case (§4.2), delivery, checkpoints/GC (§4.3),
-//!   retransmission and certificate state transfer (§5.2/§5.3)
+//! - `engine`        state, `step`, admission and drop reasons, normal case (§4.2), in-order delivery
+//! - `checkpoint`    checkpoints/GC (§4.3), STATUS retransmission (§5.2), certificate state transfer (§5.3)
 //! - `view_change`   VIEW-CHANGE / NEW-VIEW (§4.4) and the liveness rules (§4.5.2)
 //!
 //! Driving it: build an [`Engine`], feed `Input::Start`, then every received message, fired
 //! timer and (on the primary, whenever [`Engine::next_proposal_seq`] is `Some`) a proposal;
 //! carry out the outputs in order.
+mod checkpoint;
 pub mod crypto;
 mod engine;
 pub mod io;

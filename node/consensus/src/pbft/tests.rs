@@ -286,13 +286,16 @@ fn drop_reasons_table() {
     assert!(r[0].contains("stale view"), "{r:?}");
 }
 
+/// Which (from, to, message) deliveries are cut.
+type Cut = Box<dyn Fn(usize, usize, &SignedMessage) -> bool>;
+
 /// Synchronous in-memory cluster: delivers every message unless `cut` says otherwise.
 struct Cluster {
     engines: Vec<E>,
     queue: VecDeque<(usize, usize, SignedMessage)>,
     decided: Vec<Vec<(Seq, B256)>>,
     events: Vec<(usize, PbftEvent)>,
-    cut: Box<dyn Fn(usize, usize, &SignedMessage) -> bool>,
+    cut: Cut,
 }
 
 impl Cluster {

@@ -201,18 +201,18 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
                 lowest.entry(*s).or_insert(*v);
             }
         }
-        if lowest.len() > self.committee.max_faulty() {
-            if let Some(target) = lowest.values().min().copied() {
-                self.start_view_change(
-                    target,
-                    format!(
-                        "{} view-changes for views above {}",
-                        lowest.len(),
-                        self.view
-                    ),
-                );
-                return;
-            }
+        if lowest.len() > self.committee.max_faulty()
+            && let Some(target) = lowest.values().min().copied()
+        {
+            self.start_view_change(
+                target,
+                format!(
+                    "{} view-changes for views above {}",
+                    lowest.len(),
+                    self.view
+                ),
+            );
+            return;
         }
         if self.view_changing && new_view == self.view {
             self.try_new_view();
@@ -230,11 +230,10 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
                 checkpoint_proof: cp,
                 ..
             } = &vc.payload
+                && *stable_seq > min_s
             {
-                if *stable_seq > min_s {
-                    min_s = *stable_seq;
-                    checkpoint_proof = cp.clone();
-                }
+                min_s = *stable_seq;
+                checkpoint_proof = cp.clone();
             }
         }
         for vc in vcs {
@@ -243,10 +242,10 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
                     if let Payload::PrePrepare {
                         view, seq, digest, ..
                     } = &p.pre_prepare.payload
+                        && *seq > min_s
+                        && best.get(seq).is_none_or(|(bv, _)| view > bv)
                     {
-                        if *seq > min_s && best.get(seq).is_none_or(|(bv, _)| view > bv) {
-                            best.insert(*seq, (*view, *digest));
-                        }
+                        best.insert(*seq, (*view, *digest));
                     }
                 }
             }
@@ -410,16 +409,16 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
             primary,
         });
         for cp in plan.checkpoint_proof {
-            if let Payload::Checkpoint { seq, state } = cp.payload {
-                if seq > self.low {
-                    let from = cp.from;
-                    self.checkpoints
-                        .entry(seq)
-                        .or_default()
-                        .entry(state)
-                        .or_default()
-                        .insert(from, cp);
-                }
+            if let Payload::Checkpoint { seq, state } = cp.payload
+                && seq > self.low
+            {
+                let from = cp.from;
+                self.checkpoints
+                    .entry(seq)
+                    .or_default()
+                    .entry(state)
+                    .or_default()
+                    .insert(from, cp);
             }
         }
         self.check_stable(plan.min_s);
