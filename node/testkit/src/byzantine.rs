@@ -135,13 +135,13 @@ impl Behaviour for ConflictingVoter {
     }
     fn outgoing(
         &mut self,
-        _to: MemberIndex,
+        to: MemberIndex,
         msg: SignedMessage,
         ctx: &mut HookCtx<'_>,
     ) -> Vec<SignedMessage> {
-        let mut salt = [0u8; 32];
-        ctx.rng.fill(&mut salt[..]);
-        let bad = B256::from(salt);
+        // A different wrong digest per recipient and seq (deterministic so signature caches hit).
+        let seq = msg.payload.normal_view_seq().map_or(0, |(_, s, _)| s);
+        let bad = evil_digest(&B256::with_last_byte(to as u8), seq);
         let p = match &msg.payload {
             Payload::Prepare { view, seq, .. } => Payload::Prepare {
                 view: *view,

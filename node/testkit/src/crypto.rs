@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use sha2::{Digest as _, Sha256};
-use tc_consensus::pbft::{Ed25519Signer, Ed25519Verifier, Signer as _, Verifier};
+use tc_consensus::pbft::{Ed25519Signer, Ed25519Verifier, Signer, Verifier};
 use tc_types::{Address, Committee, Member, PubKey, Signature};
 
 /// Deterministic signer of member `i` (test keys, never for production).
@@ -32,21 +32,37 @@ pub fn test_committee(n: usize, epoch: u64, start_height: u64) -> Committee {
     }
 }
 
-/// Real ed25519 verification, memoised by (key, message hash, signature): every distinct
-/// signature is verified once per run. The map is only looked up, never iterated.
+/// Entries kept per thread before a cache is cleared (bounds memory in long soaks).
+const CACHE_LIMIT: usize = 400_000;
+
+thread_local! {
+    static VERIFIED: RefCell<HashMap<[u8; 32], bool>> = RefCell::new(HashMap::new());
+    static SIGNED: RefCell<HashMap<[u8; 32], Signature>> = RefCell::new(HashMap::new());
+}
+
+fn cache_key(parts: &[&[u8]]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p);
+    }
+    h.finalize().into()
+}
+
+/// Real ed25519 verification, memoised per thread by (key, signature, message hash): every
+/// distinct signature is really verified once. The map is only looked up, never iterated, so it
+/// cannot influence outputs.
 #[derive(Clone, Debug, Default)]
 pub struct CachingVerifier {
-    cache: Rc<RefCell<HashMap<[u8; 32], bool>>>,
     stats: Rc<RefCell<(u64, u64)>>,
 }
 
 impl CachingVerifier {
-    /// A fresh, empty cache.
+    /// A verifier with fresh statistics.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// (real verifications, cache hits).
+    /// (real verifications, cache hits) through this verifier.
     pub fn stats(&self) -> (u64, u64) {
         *self.stats.borrow()
     }
@@ -54,18 +70,58 @@ impl CachingVerifier {
 
 impl Verifier for CachingVerifier {
     fn verify(&self, key: &PubKey, msg: &[u8], sig: &Signature) -> bool {
-        let mut h = Sha256::new();
-        h.update(key);
-        h.update(sig);
-        h.update(msg);
-        let id: [u8; 32] = h.finalize().into();
-        if let Some(ok) = self.cache.borrow().get(&id) {
+        let id = cache_key(&[key.as_slice(), sig.as_slice(), msg]);
+        if let Some(ok) = VERIFIED.with(|c| c.borrow().get(&id).copied()) {
             self.stats.borrow_mut().1 += 1;
-            return *ok;
+            return ok;
         }
         let ok = Ed25519Verifier.verify(key, msg, sig);
         self.stats.borrow_mut().0 += 1;
-        self.cache.borrow_mut().insert(id, ok);
+        VERIFIED.with(|c| {
+            let mut c = c.borrow_mut();
+            if c.len() >= CACHE_LIMIT {
+                c.clear();
+            }
+            c.insert(id, ok);
+        });
         ok
+    }
+}
+
+/// ed25519 signer memoised per thread by (key, message hash). ed25519 signatures are
+/// deterministic, so the cached signature is exactly the one the key would produce.
+#[derive(Clone, Debug)]
+pub struct CachingSigner {
+    inner: Ed25519Signer,
+    public: PubKey,
+}
+
+impl CachingSigner {
+    /// Wrap a signer.
+    pub fn new(inner: Ed25519Signer) -> Self {
+        let public = inner.public_key();
+        Self { inner, public }
+    }
+}
+
+impl Signer for CachingSigner {
+    fn public_key(&self) -> PubKey {
+        self.public
+    }
+
+    fn sign(&self, msg: &[u8]) -> Signature {
+        let id = cache_key(&[self.public.as_slice(), msg]);
+        if let Some(sig) = SIGNED.with(|c| c.borrow().get(&id).copied()) {
+            return sig;
+        }
+        let sig = self.inner.sign(msg);
+        SIGNED.with(|c| {
+            let mut c = c.borrow_mut();
+            if c.len() >= CACHE_LIMIT {
+                c.clear();
+            }
+            c.insert(id, sig);
+        });
+        sig
     }
 }
