@@ -72,8 +72,8 @@ fn run(n: usize, instances: u64) -> Figures {
             }
         }
     };
-    for i in 0..n {
-        let outs = engines[i].step(Input::Start);
+    for (i, engine) in engines.iter_mut().enumerate() {
+        let outs = engine.step(Input::Start);
         handle(i, outs, &mut queue);
     }
     loop {

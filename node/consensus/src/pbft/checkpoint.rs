@@ -66,6 +66,7 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
         self.checkpoints = self.checkpoints.split_off(&(seq + 1));
         self.states = self.states.split_off(&(seq + 1));
         self.own_checkpoints = self.own_checkpoints.split_off(&seq);
+        self.voted.retain(|(_, s), _| *s > seq);
         self.next_seq = self.next_seq.max(seq + 1);
     }
 
@@ -132,6 +133,7 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
         }
     }
 
+    /// A certified decision (from a peer's DECIDED, or from the shell when `from` is us).
     pub(crate) fn on_decided(&mut self, from: MemberIndex, cert: CommitCertificate) {
         if cert.seq <= self.last_decided || self.committed.contains_key(&cert.seq) {
             return;

@@ -71,6 +71,8 @@ pub struct Engine<S, V> {
     pub(crate) new_view_msg: Option<SignedMessage>,
     pub(crate) future: BTreeMap<View, Vec<SignedMessage>>,
     pub(crate) future_len: usize,
+    /// Votes recovered from persisted records: never vote otherwise at (view, seq).
+    pub(crate) voted: BTreeMap<(View, Seq), B256>,
     pub(crate) out: Vec<Output>,
 }
 
@@ -136,8 +138,46 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
             new_view_msg: None,
             future: BTreeMap::new(),
             future_len: 0,
+            voted: BTreeMap::new(),
             out: Vec::new(),
         })
+    }
+
+    /// An engine restarted after a crash, from the records it persisted (any order). It resumes
+    /// in the highest persisted view (waiting for that view's NEW-VIEW when it is above 0) and
+    /// never votes for another digest at a (view, seq) it recorded a vote for. Decisions restart
+    /// at the epoch's first seq: the shell feeds its stored certificates back with
+    /// [`Input::Certificate`] (and ignores `Decide`s at or below its chain head); peers supply
+    /// the rest through STATUS.
+    pub fn recover(
+        committee: Committee,
+        signer: S,
+        verifier: V,
+        cfg: Config,
+        records: &[PersistRecord],
+    ) -> Result<Self, EngineError> {
+        let mut e = Self::new(committee, signer, verifier, cfg)?;
+        for r in records {
+            match r {
+                PersistRecord::View { view } => e.view = e.view.max(*view),
+                PersistRecord::Vote {
+                    view, seq, digest, ..
+                } => {
+                    e.voted.insert((*view, *seq), *digest);
+                }
+                PersistRecord::StableCheckpoint { .. } => {}
+            }
+        }
+        e.view_changing = e.view > 0;
+        e.next_seq = e
+            .voted
+            .keys()
+            .filter(|(v, _)| *v == e.view)
+            .map(|(_, s)| s + 1)
+            .max()
+            .unwrap_or(e.next_seq)
+            .max(e.next_seq);
+        Ok(e)
     }
 
     /// This member's index.
@@ -188,11 +228,17 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
     pub fn step(&mut self, input: Input) -> Vec<Output> {
         match input {
             Input::Start => {
-                self.arm_progress();
+                if self.view_changing {
+                    let kind = TimeoutKind::ViewChange { view: self.view };
+                    self.schedule(kind, self.current_timeout());
+                } else {
+                    self.arm_progress();
+                }
                 self.schedule(TimeoutKind::Status, self.cfg.status_interval_ms);
             }
             Input::Propose { seq, digest, block } => self.on_propose(seq, digest, block),
             Input::Message(msg) => self.on_message(msg),
+            Input::Certificate(certificate) => self.on_decided(self.me, certificate),
             Input::Timeout(kind) => self.on_timeout(kind),
         }
         std::mem::take(&mut self.out)
@@ -390,8 +436,22 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
         }
     }
 
+    /// Buffer a normal-case message of a view not yet installed. Bounded overall and per sender
+    /// (a byzantine member cannot crowd out the others), and only for views not far ahead.
     fn buffer_future(&mut self, view: View, msg: SignedMessage) {
-        if self.future_len >= self.cfg.future_buffer {
+        let per_sender = self.cfg.future_buffer / self.committee.size().max(1);
+        let from = msg.from;
+        let mine = || {
+            self.future
+                .values()
+                .flatten()
+                .filter(|m| m.from == from)
+                .count()
+        };
+        if self.future_len >= self.cfg.future_buffer
+            || view > self.view.saturating_add(super::view_change::MAX_VIEW_AHEAD)
+            || mine() >= per_sender
+        {
             let kind = msg.payload.kind();
             return self.drop_msg(
                 Some(msg.from),
@@ -445,6 +505,15 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
     pub(crate) fn accept_pre_prepare(&mut self, pp: SignedMessage, seq: Seq, digest: B256) {
         let view = self.view;
         let is_primary = self.primary_of(view) == self.me;
+        if let Some(other) = self
+            .voted
+            .get(&(view, seq))
+            .filter(|d| **d != digest)
+            .copied()
+        {
+            let reason = DropReason::Equivocation { seq, other };
+            return self.drop_msg(Some(pp.from), "pre-prepare", reason);
+        }
         let slot = self.log.entry(seq).or_default();
         if slot.digest.is_some() {
             return;

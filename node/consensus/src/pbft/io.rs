@@ -75,6 +75,9 @@ pub enum Input {
     Message(SignedMessage),
     /// A timer fired.
     Timeout(TimeoutKind),
+    /// A commit certificate from outside the protocol (the shell's store after a restart, or
+    /// block sync). Verified against the committee; delivered in order like any decision.
+    Certificate(CommitCertificate),
 }
 
 /// What the engine made durable-worthy. Persistence contract: **the shell carries out outputs in

@@ -10,7 +10,7 @@ use super::io::{DropReason, Output, PersistRecord, TimeoutKind};
 use super::message::{NULL_DIGEST, Payload, PreparedProof, SignedMessage};
 
 /// How far above the current view a VIEW-CHANGE may aim before it is dropped (bounds memory).
-const MAX_VIEW_AHEAD: View = 1024;
+pub(crate) const MAX_VIEW_AHEAD: View = 1024;
 
 /// What a NEW-VIEW is computed from: `min-s`, its checkpoint proof and `O` as (seq, digest).
 pub(crate) struct NewViewPlan {
