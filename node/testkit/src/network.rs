@@ -107,6 +107,9 @@ pub struct Profile {
     pub target: u64,
     /// Liveness bound after the network stabilises (virtual ms).
     pub liveness_ms: u64,
+    /// Crash-restart faults: f distinct members crash at a random time up to `.0` ms and restart
+    /// from their persisted records up to `.1` ms later.
+    pub crashes: Option<(u64, u64)>,
     /// Engine configuration.
     pub engine: Config,
 }
@@ -127,6 +130,7 @@ impl Profile {
             n,
             net,
             byzantine,
+            crashes: None,
             target: 7,
             liveness_ms: 30_000,
             engine,
@@ -165,6 +169,13 @@ impl Profile {
         Self::base("partition-heal", n, net, None)
     }
 
+    /// f members crash and restart from their persisted records.
+    pub fn crash_restart(n: usize) -> Self {
+        let mut p = Self::base("crash-restart", n, NetProfile::clean(), None);
+        p.crashes = Some((150, 1_500));
+        p
+    }
+
     /// f byzantine members of one kind (members 0..f, the first primaries).
     pub fn byzantine(n: usize, kind: ByzKind) -> Self {
         let net = NetProfile {
@@ -180,6 +191,7 @@ impl Profile {
             Self::no_faults(n),
             Self::drops_delays(n),
             Self::partition(n),
+            Self::crash_restart(n),
         ];
         v.extend(ByzKind::ALL.iter().map(|k| Self::byzantine(n, *k)));
         v

@@ -7,8 +7,8 @@ use rand::{Rng as _, SeedableRng as _};
 use rand_chacha::ChaCha8Rng;
 use sha2::{Digest as _, Sha256};
 use tc_consensus::pbft::{
-    Ed25519Signer, Engine, Input, NULL_DIGEST, Output, Payload, SignedMessage, TimeoutKind,
-    verify_certificate,
+    Ed25519Signer, Engine, Input, NULL_DIGEST, Output, Payload, PersistRecord, SignedMessage,
+    TimeoutKind, verify_certificate,
 };
 use tc_types::{B256, CommitCertificate, Committee, MemberIndex, PbftEvent};
 
@@ -109,8 +109,21 @@ pub struct RunReport {
 
 #[derive(Debug)]
 enum Ev {
-    Deliver { to: usize, msg: SignedMessage },
-    Timer { node: usize, kind: TimeoutKind },
+    Deliver {
+        to: usize,
+        msg: SignedMessage,
+    },
+    Timer {
+        node: usize,
+        kind: TimeoutKind,
+        incarnation: u64,
+    },
+    Crash {
+        node: usize,
+    },
+    Restart {
+        node: usize,
+    },
 }
 
 struct Node {
@@ -119,6 +132,12 @@ struct Node {
     behaviour: Box<dyn Behaviour>,
     honest: bool,
     decisions: Vec<(u64, B256, CommitCertificate)>,
+    /// What the shell made durable (for crash recovery).
+    persisted: Vec<PersistRecord>,
+    down: bool,
+    incarnation: u64,
+    /// A restarted engine re-decided a seq differently from before the crash.
+    redecided_otherwise: Vec<u64>,
 }
 
 /// One simulated run.
@@ -136,6 +155,7 @@ struct Sim {
     stable_ms: u64,
     seed: u64,
     verifier: CachingVerifier,
+    crashes: Vec<(usize, u64, u64)>,
     trace: Option<Vec<String>>,
     stats: RunStats,
 }
@@ -214,6 +234,10 @@ impl Sim {
                         .map_or_else(|| Box::new(Honest) as Box<dyn Behaviour>, |k| k.behaviour()),
                     honest: byz.is_none(),
                     decisions: Vec::new(),
+                    persisted: Vec::new(),
+                    down: false,
+                    incarnation: 0,
+                    redecided_otherwise: Vec::new(),
                 }
             })
             .collect();
@@ -223,7 +247,22 @@ impl Sim {
             let from = rng.gen_range(0..=max_from);
             (from, rng.gen_range(from.max(1_000)..=max_heal.max(1_000)))
         });
-        let stable_ms = profile.net.stable_ms.max(partition.map_or(0, |p| p.1));
+        let mut crashes = Vec::new();
+        if let Some((max_at, max_down)) = profile.crashes {
+            let f = test_committee(profile.n, 1, 1).max_faulty();
+            let mut pool: Vec<usize> = (0..profile.n).collect();
+            for _ in 0..f {
+                let node = pool.swap_remove(rng.gen_range(0..pool.len()));
+                let at = rng.gen_range(0..=max_at);
+                crashes.push((node, at, at + rng.gen_range(50..=max_down.max(50))));
+            }
+        }
+        let last_restart = crashes.iter().map(|c| c.2).max().unwrap_or(0);
+        let stable_ms = profile
+            .net
+            .stable_ms
+            .max(partition.map_or(0, |p| p.1))
+            .max(last_restart);
         Sim {
             profile: profile.clone(),
             committee,
@@ -238,6 +277,7 @@ impl Sim {
             stable_ms,
             seed,
             verifier,
+            crashes,
             trace: trace.then(Vec::new),
             stats: RunStats::default(),
         }
@@ -298,10 +338,13 @@ impl Sim {
     }
 
     fn step(&mut self, i: usize, input: Input) {
+        if self.nodes[i].down {
+            return;
+        }
         let outputs = self.nodes[i].engine.step(input);
         for out in outputs {
             match out {
-                Output::Persist(_) => {}
+                Output::Persist(r) => self.nodes[i].persisted.push(r),
                 Output::Send { to, msg } => self.route(i, to as usize, msg),
                 Output::Broadcast(msg) => {
                     for j in 0..self.nodes.len() {
@@ -316,10 +359,24 @@ impl Sim {
                     certificate,
                 } => {
                     self.log(|| format!("n{i} DECIDE s{seq} {}", short(&digest)));
-                    self.nodes[i].decisions.push((seq, digest, certificate));
+                    let node = &mut self.nodes[i];
+                    // After a restart the shell ignores decisions at or below its head.
+                    match node.decisions.get((seq as usize).wrapping_sub(1)) {
+                        Some((_, d, _)) if *d != digest => node.redecided_otherwise.push(seq),
+                        Some(_) => {}
+                        None => node.decisions.push((seq, digest, certificate)),
+                    }
                 }
                 Output::ScheduleTimeout { kind, after_ms } => {
-                    self.push(self.now + after_ms, Ev::Timer { node: i, kind })
+                    let incarnation = self.nodes[i].incarnation;
+                    self.push(
+                        self.now + after_ms,
+                        Ev::Timer {
+                            node: i,
+                            kind,
+                            incarnation,
+                        },
+                    )
                 }
                 Output::Event(e) => {
                     if let PbftEvent::MessageDropped { .. } = e {
@@ -364,6 +421,33 @@ impl Sim {
         }
     }
 
+    /// Restart from the persisted records; the shell then replays its stored certificates.
+    fn restart(&mut self, i: usize) {
+        let engine = Engine::recover(
+            self.committee.clone(),
+            CachingSigner::new(self.nodes[i].signer.clone()),
+            self.verifier.clone(),
+            self.profile.engine.clone(),
+            &self.nodes[i].persisted,
+        );
+        let node = &mut self.nodes[i];
+        node.engine = engine.unwrap_or_else(|e| unreachable!("test committee: {e}"));
+        node.down = false;
+        node.incarnation += 1;
+        let view = node.engine.view();
+        let stored: Vec<CommitCertificate> = node.decisions.iter().map(|d| d.2.clone()).collect();
+        self.log(|| {
+            format!(
+                "n{i} RESTART in view {view}, replaying {} certificates",
+                stored.len()
+            )
+        });
+        self.step(i, Input::Start);
+        for cert in stored {
+            self.step(i, Input::Certificate(cert));
+        }
+    }
+
     fn all_done(&self) -> bool {
         self.nodes
             .iter()
@@ -376,6 +460,11 @@ impl Sim {
         if let Some((a, b)) = self.partition {
             let sides = self.side_a.clone();
             self.log(|| format!("partition {sides:?} from {a} ms, heals at {b} ms"));
+        }
+        for (node, at, back) in self.crashes.clone() {
+            self.log(|| format!("n{node} will crash at {at} ms and restart at {back} ms"));
+            self.push(at, Ev::Crash { node });
+            self.push(back, Ev::Restart { node });
         }
         for i in 0..self.nodes.len() {
             self.step(i, Input::Start);
@@ -390,10 +479,23 @@ impl Sim {
             self.now = at;
             match ev {
                 Ev::Deliver { to, msg } => {
-                    self.log(|| format!("n{} -> n{to} {}", msg.from, describe(&msg)));
+                    let down = if self.nodes[to].down { " (down)" } else { "" };
+                    self.log(|| format!("n{} -> n{to}{down} {}", msg.from, describe(&msg)));
                     self.step(to, Input::Message(msg));
                 }
-                Ev::Timer { node, kind } => {
+                Ev::Crash { node } => {
+                    self.log(|| format!("n{node} CRASH"));
+                    self.nodes[node].down = true;
+                }
+                Ev::Restart { node } => self.restart(node),
+                Ev::Timer {
+                    node,
+                    kind,
+                    incarnation,
+                } => {
+                    if incarnation != self.nodes[node].incarnation {
+                        continue;
+                    }
                     if !matches!(kind, TimeoutKind::Status) {
                         self.log(|| format!("n{node} timer {kind:?}"));
                     }
@@ -421,6 +523,16 @@ impl Sim {
         let checker = &self.verifier;
         for (i, node) in self.nodes.iter().enumerate().filter(|(_, n)| n.honest) {
             let member = i as MemberIndex;
+            for seq in &node.redecided_otherwise {
+                let (a, b) = (B256::ZERO, B256::ZERO);
+                v.push(Violation::Agreement {
+                    seq: *seq,
+                    a,
+                    ma: member,
+                    b,
+                    mb: member,
+                });
+            }
             let mut prev = self.committee.start_height.saturating_sub(1);
             for (seq, digest, cert) in &node.decisions {
                 if *seq != prev + 1 {

@@ -35,6 +35,7 @@ profiles! {
     n4_no_faults => Profile::no_faults(4);
     n4_drops_delays => Profile::drops_delays(4);
     n4_partition_heal => Profile::partition(4);
+    n4_crash_restart => Profile::crash_restart(4);
     n4_byz_silent => Profile::byzantine(4, ByzKind::Silent);
     n4_byz_equivocating_primary => Profile::byzantine(4, ByzKind::Equivocator);
     n4_byz_conflicting_voter => Profile::byzantine(4, ByzKind::ConflictingVoter);
@@ -44,6 +45,7 @@ profiles! {
     n7_no_faults => Profile::no_faults(7);
     n7_drops_delays => Profile::drops_delays(7);
     n7_partition_heal => Profile::partition(7);
+    n7_crash_restart => Profile::crash_restart(7);
     n7_byz_silent => Profile::byzantine(7, ByzKind::Silent);
     n7_byz_equivocating_primary => Profile::byzantine(7, ByzKind::Equivocator);
     n7_byz_conflicting_voter => Profile::byzantine(7, ByzKind::ConflictingVoter);
@@ -61,6 +63,7 @@ fn odd_sizes() {
             Profile::no_faults(n),
             Profile::drops_delays(n),
             Profile::partition(n),
+            Profile::crash_restart(n),
         ] {
             if let Err(report) = run_seeds(&p, 0, count) {
                 panic!("{report}");
