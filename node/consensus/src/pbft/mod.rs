@@ -4,7 +4,8 @@
 //! - [`message`]     signed wire messages, canonical signing bytes (COMMIT signs `commit_signing_bytes`)
 //! - [`crypto`]      `Signer`/`Verifier` traits, ed25519 implementation, [`verify_certificate`]
 //! - [`io`]          `Input`, `Output`, `Config`, `TimeoutKind`, `PersistRecord`, `DropReason`
-//! - `engine`        state, `step`, admission and drop reasons, normal case (§4.2), in-order delivery
+//! - `engine`        state, `step`, inputs, normal case (§4.2), in-order delivery
+//! - `admission`     checks and drop reasons for received messages, future-view buffer
 //! - `checkpoint`    checkpoints/GC (§4.3), STATUS retransmission (§5.2), certificate state transfer (§5.3)
 //! - `view_change`   VIEW-CHANGE / NEW-VIEW (§4.4) and the liveness rules (§4.5.2)
 //!
@@ -24,6 +25,7 @@
 //!   checks it with [`verify_certificate`]. A decision of [`NULL_DIGEST`] is a NEW-VIEW null
 //!   request: no block at that seq. It only happens after a view change, when a seq was left
 //!   unprepared below a prepared one (pipelining, or a faulty primary skipping a seq).
+mod admission;
 mod checkpoint;
 pub mod crypto;
 mod engine;
