@@ -80,6 +80,11 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
         last_decided: Seq,
         stable: Seq,
     ) {
+        // Answer each peer at most once per STATUS period of ours: a peer cannot make us sign
+        // and send certificates faster than that.
+        if !self.status_answered.insert(from) {
+            return;
+        }
         // State transfer: certificates the peer lacks.
         let start = last_decided.saturating_add(1);
         let upto = self

@@ -73,6 +73,8 @@ pub struct Engine<S, V> {
     pub(crate) future_len: usize,
     /// Votes recovered from persisted records: never vote otherwise at (view, seq).
     pub(crate) voted: BTreeMap<(View, Seq), B256>,
+    /// Peers whose STATUS was answered since our last STATUS tick (rate limit, no clock needed).
+    pub(crate) status_answered: std::collections::BTreeSet<MemberIndex>,
     pub(crate) out: Vec<Output>,
 }
 
@@ -139,6 +141,7 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
             future: BTreeMap::new(),
             future_len: 0,
             voted: BTreeMap::new(),
+            status_answered: Default::default(),
             out: Vec::new(),
         })
     }
@@ -360,6 +363,7 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
             }
             // PBFT §5.2 retransmission: tell peers where we are.
             TimeoutKind::Status => {
+                self.status_answered.clear();
                 let status = self.sign(Payload::Status {
                     view: self.view,
                     view_changing: self.view_changing,
