@@ -1,3 +1,9 @@
-//! Pure consensus state machines: PBFT engine, snail-chain PoW rules, committee election. No tokio, no clock, no RNG, no I/O.
+//! Pure consensus state machines. No tokio, no clock, no RNG, no I/O.
 //!
-//! Not built yet: see the open issues.
+//! Map:
+//! - [`pbft`] the PBFT committee engine (`Engine::step(Input) -> Vec<Output>`), its messages,
+//!   signatures and commit-certificate verification.
+//!
+//! Snail-chain PoW rules and committee election are separate issues.
+
+pub mod pbft;
