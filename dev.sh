@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# trueconsensus developer entry point: the README's two commands.
+#
+#   ./dev.sh up [--fresh]   build and start the local chain (today: one node in solo mode)
+#   ./dev.sh test           run the whole test suite (what CI runs)
+#   ./dev.sh bench          run the benchmarks and print their figures
+#
+# Each command first installs what it needs (Debian packages via apt-get) or says exactly
+# what is missing.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+say() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# System packages: libclang-dev (bindgen for librocksdb-sys), librocksdb-dev (Debian's
+# RocksDB 7.8, linked instead of compiling ~15 min of C++; see docs/build.md).
+APT_PACKAGES=(libclang-dev librocksdb-dev pkg-config)
+
+ensure_packages() {
+  local missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  command -v apt-get >/dev/null || die "missing system packages: ${missing[*]} (install them with your package manager)"
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || die "missing system packages: ${missing[*]}; run: sudo apt-get install -y ${missing[*]}"
+    sudo="sudo"
+  fi
+  say "installing system packages: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+ensure_rust() {
+  command -v cargo >/dev/null || die "cargo not found: install Rust (https://rustup.rs), then re-run"
+}
+
+cmd_up() {
+  local fresh=0 dir=".devnet/solo" http="127.0.0.1:8545"
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --fresh) fresh=1 ;;
+      --http) http="$2"; shift ;;
+      *) die "unknown option for up: $1 (accepted: --fresh, --http ADDR)" ;;
+    esac
+    shift
+  done
+  ensure_packages; ensure_rust
+  say "building tc-node (release; the first build takes several minutes)"
+  cargo build --release -p tc-node
+  local bin
+  bin="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release/tc-node"
+  [ $fresh -eq 1 ] && { say "--fresh: removing $dir"; rm -rf "$dir"; }
+  if [ ! -f "$dir/node.toml" ]; then
+    "$bin" init --dir "$dir" --http "$http"
+  fi
+  cat >&2 <<MSG
+
+  trueconsensus — solo node (this node is the whole committee; PBFT between nodes, the
+  snail chain, the devnet launcher and the dashboard are still being built)
+
+  JSON-RPC   http://$http   (chain id 1337; eth_sendRawTransaction, eth_getBalance, receipts, ...)
+  data       $dir  (resumes on the next 'up'; --fresh starts over)
+  accounts   the 10 dev accounts of 'test test ... junk', 10,000 ETH each: $bin accounts
+  try        $bin send --rpc http://$http --dev 0 --to 0x000000000000000000000000000000000000dEaD --value 1000 --gas 21000
+
+MSG
+  exec "$bin" run --config "$dir/node.toml"
+}
+
+cmd_test() {
+  ensure_packages; ensure_rust
+  say "cargo test (whole workspace)"
+  cargo test --workspace --locked
+  say "cargo clippy (warnings are errors)"
+  cargo clippy --workspace --all-targets --locked -- -D warnings
+}
+
+cmd_bench() {
+  ensure_packages; ensure_rust
+  cargo bench --locked -p tc-exec
+  cargo bench --locked -p tc-node --bench mempool
+  cargo bench --locked -p tc-storage
+  cargo bench --locked -p tc-consensus
+}
+
+case "${1:-}" in
+  up) shift; cmd_up "$@" ;;
+  test) shift; cmd_test "$@" ;;
+  bench) shift; cmd_bench "$@" ;;
+  *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac
