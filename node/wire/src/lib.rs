@@ -4,11 +4,13 @@
 //! - [`pb`]     prost types generated from `proto/trueconsensus.proto` (compiled by protox at build time)
 //! - [`convert`] strict conversions between `pb` and `tc-types` (lengths checked, versions checked)
 //! - [`sync`]   domain types of the block-sync request/response protocol
+//! - [`event`]  the stamped `NodeEvent` stream
 //!
 //! Decoding never panics: random, truncated or hostile bytes give a [`WireError`] naming the
 //! problem (field, expected length, version).
 
 pub mod convert;
+pub mod event;
 pub mod sync;
 
 /// Generated protobuf types.
@@ -26,6 +28,7 @@ pub use convert::{
     decode_certified_block, decode_snail_block, decode_transaction, encode_certified_block,
     encode_snail_block, encode_transaction,
 };
+pub use event::{decode_event, encode_event};
 pub use sync::{
     ChainStatus, SyncRequest, SyncResponse, decode_sync_request, decode_sync_response,
     encode_sync_request, encode_sync_response,

@@ -140,6 +140,150 @@ fn sync_responses() -> Vec<SyncResponse> {
     ]
 }
 
+fn events() -> Vec<tc_types::Stamped> {
+    use tc_types::event::{PbftEvent, TableStats};
+    use tc_types::{Member, NodeEvent, PbftPhase};
+    let h = B256::repeat_byte(3);
+    let all = vec![
+        NodeEvent::NodeStarted {
+            node: "n0".into(),
+            chain_id: 1337,
+            fast_head: 5,
+            snail_head: 2,
+        },
+        NodeEvent::FastBlockCommitted {
+            number: 9,
+            hash: h,
+            epoch: 1,
+            view: 2,
+            proposer: B256::repeat_byte(4),
+            tx_count: 3,
+            gas_used: 63_000,
+            timestamp_ms: 77,
+            signers: vec![0, 2, 3],
+        },
+        NodeEvent::TxAdmitted {
+            hash: h,
+            sender: Address::repeat_byte(1),
+            nonce: 4,
+        },
+        NodeEvent::TxRejected {
+            hash: None,
+            reason: "malformed".into(),
+        },
+        NodeEvent::TxRejected {
+            hash: Some(h),
+            reason: "nonce too low".into(),
+        },
+        NodeEvent::Pbft(PbftEvent::PhaseEntered {
+            epoch: 1,
+            view: 0,
+            seq: 3,
+            phase: PbftPhase::Commit,
+            digest: h,
+        }),
+        NodeEvent::Pbft(PbftEvent::QuorumReached {
+            epoch: 1,
+            view: 0,
+            seq: 3,
+            phase: PbftPhase::Prepare,
+            votes: 3,
+        }),
+        NodeEvent::Pbft(PbftEvent::ViewChangeStarted {
+            epoch: 1,
+            from_view: 0,
+            to_view: 1,
+            reason: "timeout".into(),
+        }),
+        NodeEvent::Pbft(PbftEvent::ViewChangeCompleted {
+            epoch: 1,
+            view: 1,
+            primary: 1,
+        }),
+        NodeEvent::Pbft(PbftEvent::CheckpointStable { epoch: 1, seq: 16 }),
+        NodeEvent::Pbft(PbftEvent::MessageDropped {
+            from: Some(2),
+            message: "prepare".into(),
+            reason: "bad signature".into(),
+        }),
+        NodeEvent::Pbft(PbftEvent::MessageDropped {
+            from: None,
+            message: "x".into(),
+            reason: "y".into(),
+        }),
+        NodeEvent::SnailBlockMined {
+            number: 1,
+            hash: h,
+            difficulty: 1000,
+            fruits: 2,
+        },
+        NodeEvent::SnailBlockImported {
+            number: 1,
+            hash: h,
+            miner: h,
+            difficulty: 1000,
+            fruits: 0,
+        },
+        NodeEvent::SnailReorg {
+            old_head: h,
+            new_head: B256::repeat_byte(9),
+            depth: 2,
+        },
+        NodeEvent::CommitteeElected {
+            epoch: 2,
+            members: vec![Member {
+                key: h,
+                coinbase: Address::repeat_byte(2),
+                weight: 7,
+            }],
+            seed: h,
+            start_height: 100,
+        },
+        NodeEvent::RotationScheduled {
+            epoch: 2,
+            at_height: 100,
+        },
+        NodeEvent::RotationDone {
+            epoch: 2,
+            first_height: 100,
+        },
+        NodeEvent::PeerConnected {
+            peer: "12D3Koo".into(),
+        },
+        NodeEvent::PeerDisconnected {
+            peer: "12D3Koo".into(),
+        },
+        NodeEvent::PeerRtt {
+            peer: "12D3Koo".into(),
+            rtt_us: 350,
+        },
+        NodeEvent::PeerPenalized {
+            peer: "12D3Koo".into(),
+            reason: "malformed gossip".into(),
+        },
+        NodeEvent::StorageStats {
+            tables: vec![TableStats {
+                name: "receipts".into(),
+                live_sst_bytes: 1,
+                estimated_keys: 2,
+                memtable_bytes: 3,
+                bytes_read: 4,
+                bytes_written: 5,
+                reads: 6,
+                writes: 7,
+            }],
+        },
+    ];
+    all.into_iter()
+        .enumerate()
+        .map(|(i, event)| tc_types::Stamped {
+            seq: i as u64,
+            time_ms: 1_000 + i as u64,
+            event,
+        })
+        .collect()
+}
+
 /// Every encoding of every message type, with the decoder that must accept it.
 type Decoder = fn(&[u8]) -> Result<(), WireError>;
 fn samples() -> Vec<(&'static str, Vec<u8>, Decoder)> {
@@ -165,6 +309,9 @@ fn samples() -> Vec<(&'static str, Vec<u8>, Decoder)> {
         out.push(("SyncResponse", encode_sync_response(&r), |b| {
             decode_sync_response(b).map(drop)
         }));
+    }
+    for e in events() {
+        out.push(("Event", encode_event(&e), |b| decode_event(b).map(drop)));
     }
     out
 }
@@ -198,12 +345,16 @@ fn round_trips() {
             r
         );
     }
+    for e in events() {
+        assert_eq!(decode_event(&encode_event(&e)).expect("event"), e);
+    }
 }
 
 #[test]
 fn random_bytes_never_panic() {
     let mut rng = ChaCha8Rng::seed_from_u64(7);
-    let decoders: [(&str, Decoder); 5] = [
+    let decoders: [(&str, Decoder); 6] = [
+        ("Event", |b| decode_event(b).map(drop)),
         ("Transaction", |b| decode_transaction(b).map(drop)),
         ("CertifiedBlock", |b| decode_certified_block(b).map(drop)),
         ("SnailBlock", |b| decode_snail_block(b).map(drop)),
