@@ -17,8 +17,7 @@ fn main() -> anyhow::Result<()> {
     let addrs: Vec<Address> = signers.iter().map(|s| s.address()).collect();
     let genesis = Genesis::dev(&addrs, Default::default(), vec![Member { key: Default::default(), coinbase: Address::ZERO, weight: 1 }]);
     let dir = tempfile::tempdir()?;
-    let mut storage = tc_storage::StorageConfig::default();
-    storage.path = dir.path().join("db");
+    let storage = tc_storage::StorageConfig { path: dir.path().join("db"), ..Default::default() };
     let chain = tc_node::chain::open(&storage, &genesis)?;
 
     let mut raws = Vec::new();

@@ -215,6 +215,10 @@ pub fn bank_alloc() -> Result<(Address, GenesisAccount), tc_exec::bank::Artifact
     ))
 }
 
+fn bytes_empty(b: &Bytes) -> bool {
+    b.is_empty()
+}
+
 /// Hash identifying a committee (named by the last block of the previous epoch).
 pub fn committee_hash(c: &Committee) -> B256 {
     let mut buf = Vec::new();
@@ -273,8 +277,4 @@ mod tests {
         g.chain_id = 0;
         assert_eq!(g.validate().expect_err("chain").to_string(), "genesis.chain_id: must be ≥ 1 (got 0)");
     }
-}
-
-fn bytes_empty(b: &Bytes) -> bool {
-    b.is_empty()
 }

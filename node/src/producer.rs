@@ -20,7 +20,7 @@ pub enum ProduceError {
     Storage(#[from] tc_storage::StorageError),
     /// Execution failure (state unreadable or EVM error).
     #[error(transparent)]
-    Exec(#[from] tc_exec::ExecError),
+    Exec(#[from] Box<tc_exec::ExecError>),
     /// Chain has no head (not initialised).
     #[error("chain has no head block")]
     NoHead,
@@ -42,18 +42,29 @@ pub struct Produced {
     pub rejected: Vec<(B256, TxError)>,
 }
 
+/// Parameters of one production round.
+#[derive(Clone, Copy, Debug)]
+pub struct Round {
+    /// Chain id.
+    pub chain_id: u64,
+    /// Most transactions to include.
+    pub max_txs: usize,
+    /// Wall time now (ms); the block timestamp is at least parent + 1.
+    pub now_ms: u64,
+    /// Produce a block even with no transactions.
+    pub allow_empty: bool,
+}
+
 /// Build, decide and persist the next block from the mempool. Returns `None` when there is
-/// nothing to include and `allow_empty` is false.
+/// nothing to include and `round.allow_empty` is false.
 pub fn produce(
     chain: &ChainStore,
     mempool: &mut Mempool,
     committee: &Committee,
     key: &ConsensusKey,
-    chain_id: u64,
-    max_txs: usize,
-    now_ms: u64,
-    allow_empty: bool,
+    round: Round,
 ) -> Result<Option<Produced>, ProduceError> {
+    let Round { chain_id, max_txs, now_ms, allow_empty } = round;
     let (head, _) = chain.fast_head()?.ok_or(ProduceError::NoHead)?;
     let parent = chain.header_by_number(head)?.ok_or(ProduceError::NoHead)?;
     let me = committee.index_of(&key.public()).ok_or(ProduceError::NotMember(key.public()))?;
@@ -72,7 +83,7 @@ pub fn produce(
         chain_id,
         prevrandao: parent.hash(),
     };
-    let out = execute_block(&state, &env, &candidates, Mode::Build)?;
+    let out = execute_block(&state, &env, &candidates, Mode::Build).map_err(Box::new)?;
     let roots = out.roots(&parent.state_root);
     let header = FastHeader {
         number: env.number,

@@ -18,7 +18,7 @@ use crate::events::{EventBus, now_ms};
 use crate::genesis::Genesis;
 use crate::keys::ConsensusKey;
 use crate::mempool::{Admitted, ChainRules, Mempool};
-use crate::producer::{Produced, produce};
+use crate::producer::{Produced, Round, produce};
 
 /// Capacity of the API → loop command channel.
 pub const COMMAND_BUFFER: usize = 8_192;
@@ -191,16 +191,8 @@ impl Node {
     /// Produce one block if there is something to include (or `allow_empty`). True if committed.
     pub fn produce(&mut self, allow_empty: bool) -> anyhow::Result<bool> {
         let committee = crate::chain::current_committee(&self.chain)?;
-        let produced = produce(
-            &self.chain,
-            &mut self.mempool,
-            &committee,
-            &self.key,
-            self.chain_id,
-            self.cfg.consensus.max_block_txs,
-            now_ms(),
-            allow_empty,
-        )?;
+        let round = Round { chain_id: self.chain_id, max_txs: self.cfg.consensus.max_block_txs, now_ms: now_ms(), allow_empty };
+        let produced = produce(&self.chain, &mut self.mempool, &committee, &self.key, round)?;
         let Some(Produced { block, receipts, certificate, rejected }) = produced else { return Ok(false) };
         for (hash, why) in rejected {
             self.events.emit(NodeEvent::TxRejected { hash: Some(hash), reason: why.to_string() });
