@@ -5,10 +5,12 @@
 //! - [`convert`] strict conversions between `pb` and `tc-types` (lengths checked, versions checked)
 //! - [`sync`]   domain types of the block-sync request/response protocol
 //! - [`event`]  the stamped `NodeEvent` stream
+//! - [`consensus`] signed PBFT messages (`tc_consensus::pbft::SignedMessage`)
 //!
 //! Decoding never panics: random, truncated or hostile bytes give a [`WireError`] naming the
 //! problem (field, expected length, version).
 
+pub mod consensus;
 pub mod convert;
 pub mod event;
 pub mod sync;
@@ -28,6 +30,7 @@ pub use convert::{
     decode_certified_block, decode_snail_block, decode_transaction, encode_certified_block,
     encode_snail_block, encode_transaction,
 };
+pub use consensus::{decode_consensus, encode_consensus};
 pub use event::{decode_event, encode_event};
 pub use sync::{
     ChainStatus, SyncRequest, SyncResponse, decode_sync_request, decode_sync_response,
