@@ -13,7 +13,9 @@ pub enum ChainError {
     #[error(transparent)]
     Storage(#[from] StorageError),
     /// The database was initialised from another genesis.
-    #[error("database at {path} belongs to another chain: its genesis is {stored}, the genesis file gives {expected}")]
+    #[error(
+        "database at {path} belongs to another chain: its genesis is {stored}, the genesis file gives {expected}"
+    )]
     GenesisMismatch {
         /// DB path.
         path: String,
@@ -31,9 +33,13 @@ pub enum ChainError {
 pub fn open(storage: &StorageConfig, genesis: &Genesis) -> Result<ChainStore, ChainError> {
     let chain = tc_storage::open_chain(storage)?;
     init(&chain, &genesis.build()).map_err(|e| match e {
-        ChainError::GenesisMismatch { stored, expected, .. } => {
-            ChainError::GenesisMismatch { path: storage.path.display().to_string(), stored, expected }
-        }
+        ChainError::GenesisMismatch {
+            stored, expected, ..
+        } => ChainError::GenesisMismatch {
+            path: storage.path.display().to_string(),
+            stored,
+            expected,
+        },
         other => other,
     })?;
     Ok(chain)
@@ -45,11 +51,18 @@ pub fn init(chain: &ChainStore, g: &GenesisState) -> Result<(), ChainError> {
     let expected = g.header.hash();
     match chain.genesis_hash()? {
         Some(stored) if stored != expected => {
-            return Err(ChainError::GenesisMismatch { path: String::new(), stored, expected });
+            return Err(ChainError::GenesisMismatch {
+                path: String::new(),
+                stored,
+                expected,
+            });
         }
         Some(_) => {}
         None => {
-            let block = FastBlock { header: g.header.clone(), transactions: vec![] };
+            let block = FastBlock {
+                header: g.header.clone(),
+                transactions: vec![],
+            };
             chain.commit_block(&block, &[], None, &g.diff)?;
         }
     }
@@ -57,7 +70,10 @@ pub fn init(chain: &ChainStore, g: &GenesisState) -> Result<(), ChainError> {
         chain.put_committee(&g.committee)?;
     }
     if chain.snail_head()?.is_none() {
-        let snail = SnailBlock { header: g.snail.clone(), fruits: vec![] };
+        let snail = SnailBlock {
+            header: g.snail.clone(),
+            fruits: vec![],
+        };
         let hash = snail.header.hash();
         chain.put_snail_block(&snail)?;
         chain.set_snail_head(0, hash, &[(0, hash)])?;
@@ -67,5 +83,7 @@ pub fn init(chain: &ChainStore, g: &GenesisState) -> Result<(), ChainError> {
 
 /// Committee deciding the next block (the latest stored one).
 pub fn current_committee(chain: &ChainStore) -> Result<Committee, ChainError> {
-    chain.latest_committee()?.ok_or_else(|| ChainError::Inconsistent("no committee stored".into()))
+    chain
+        .latest_committee()?
+        .ok_or_else(|| ChainError::Inconsistent("no committee stored".into()))
 }

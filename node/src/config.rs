@@ -101,7 +101,11 @@ pub struct ApiSection {
 
 impl Default for ApiSection {
     fn default() -> Self {
-        Self { enabled: true, http: std::net::SocketAddr::from(([127, 0, 0, 1], 8545)), max_body_bytes: 5 * 1024 * 1024 }
+        Self {
+            enabled: true,
+            http: std::net::SocketAddr::from(([127, 0, 0, 1], 8545)),
+            max_body_bytes: 5 * 1024 * 1024,
+        }
     }
 }
 
@@ -120,7 +124,11 @@ pub struct ConsensusSection {
 
 impl Default for ConsensusSection {
     fn default() -> Self {
-        Self { block_interval_ms: 500, empty_block_interval_ms: 2_000, max_block_txs: 5_000 }
+        Self {
+            block_interval_ms: 500,
+            empty_block_interval_ms: 2_000,
+            max_block_txs: 5_000,
+        }
     }
 }
 
@@ -142,13 +150,27 @@ pub struct MempoolSection {
 
 impl Default for MempoolSection {
     fn default() -> Self {
-        Self { max_count: 50_000, max_bytes: 64 * 1024 * 1024, max_tx_bytes: 128 * 1024, price_bump_percent: 10, max_nonce_gap: 1_024 }
+        Self {
+            max_count: 50_000,
+            max_bytes: 64 * 1024 * 1024,
+            max_tx_bytes: 128 * 1024,
+            price_bump_percent: 10,
+            max_nonce_gap: 1_024,
+        }
     }
 }
 
-fn range<T: PartialOrd + std::fmt::Display + Copy>(field: &str, v: T, lo: T, hi: T) -> Result<(), ConfigError> {
+fn range<T: PartialOrd + std::fmt::Display + Copy>(
+    field: &str,
+    v: T,
+    lo: T,
+    hi: T,
+) -> Result<(), ConfigError> {
     if v < lo || v > hi {
-        return Err(ConfigError::Range { field: field.into(), message: format!("must be between {lo} and {hi} (got {v})") });
+        return Err(ConfigError::Range {
+            field: field.into(),
+            message: format!("must be between {lo} and {hi} (got {v})"),
+        });
     }
     Ok(())
 }
@@ -156,13 +178,23 @@ fn range<T: PartialOrd + std::fmt::Display + Copy>(field: &str, v: T, lo: T, hi:
 impl NodeConfig {
     /// Read, parse and validate a config file; relative paths are resolved against its directory.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.into(),
+            source,
+        })?;
         let mut cfg = Self::parse(&text).map_err(|e| match e {
-            ConfigError::Parse { message, .. } => ConfigError::Parse { path: path.into(), message },
+            ConfigError::Parse { message, .. } => ConfigError::Parse {
+                path: path.into(),
+                message,
+            },
             other => other,
         })?;
         let base = path.parent().unwrap_or(Path::new("."));
-        for p in [&mut cfg.storage.path, &mut cfg.node.genesis, &mut cfg.node.key_file] {
+        for p in [
+            &mut cfg.storage.path,
+            &mut cfg.node.genesis,
+            &mut cfg.node.key_file,
+        ] {
             if p.is_relative() {
                 *p = base.join(&*p);
             }
@@ -172,8 +204,10 @@ impl NodeConfig {
 
     /// Parse and validate TOML text.
     pub fn parse(text: &str) -> Result<Self, ConfigError> {
-        let cfg: Self = toml::from_str(text)
-            .map_err(|e| ConfigError::Parse { path: "node.toml".into(), message: e.to_string().trim_end().to_string() })?;
+        let cfg: Self = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: "node.toml".into(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
         cfg.validate()?;
         Ok(cfg)
     }
@@ -189,23 +223,54 @@ impl NodeConfig {
         if tracing_subscriber::EnvFilter::try_new(&self.node.log_level).is_err() {
             return Err(ConfigError::Range {
                 field: "node.log_level".into(),
-                message: format!("must be a tracing filter such as \"info\" or \"tc_node=debug,info\" (got {:?})", self.node.log_level),
+                message: format!(
+                    "must be a tracing filter such as \"info\" or \"tc_node=debug,info\" (got {:?})",
+                    self.node.log_level
+                ),
             });
         }
         let c = &self.consensus;
-        range("consensus.block_interval_ms", c.block_interval_ms, 1, 60_000)?;
+        range(
+            "consensus.block_interval_ms",
+            c.block_interval_ms,
+            1,
+            60_000,
+        )?;
         if c.empty_block_interval_ms != 0 {
-            range("consensus.empty_block_interval_ms", c.empty_block_interval_ms, c.block_interval_ms, 3_600_000)?;
+            range(
+                "consensus.empty_block_interval_ms",
+                c.empty_block_interval_ms,
+                c.block_interval_ms,
+                3_600_000,
+            )?;
         }
         range("consensus.max_block_txs", c.max_block_txs, 1, 100_000)?;
         let m = &self.mempool;
         range("mempool.max_count", m.max_count, 1, 10_000_000)?;
-        range("mempool.max_tx_bytes", m.max_tx_bytes, 1_024, 4 * 1024 * 1024)?;
-        range("mempool.max_bytes", m.max_bytes, m.max_tx_bytes, 16 * 1024 * 1024 * 1024)?;
+        range(
+            "mempool.max_tx_bytes",
+            m.max_tx_bytes,
+            1_024,
+            4 * 1024 * 1024,
+        )?;
+        range(
+            "mempool.max_bytes",
+            m.max_bytes,
+            m.max_tx_bytes,
+            16 * 1024 * 1024 * 1024,
+        )?;
         range("mempool.price_bump_percent", m.price_bump_percent, 0, 1_000)?;
         range("mempool.max_nonce_gap", m.max_nonce_gap, 0, 1_000_000)?;
-        range("api.max_body_bytes", self.api.max_body_bytes, 1_024, 128 * 1024 * 1024)?;
-        self.storage.validate().map_err(|e| ConfigError::Range { field: String::new(), message: e.to_string() })?;
+        range(
+            "api.max_body_bytes",
+            self.api.max_body_bytes,
+            1_024,
+            128 * 1024 * 1024,
+        )?;
+        self.storage.validate().map_err(|e| ConfigError::Range {
+            field: String::new(),
+            message: e.to_string(),
+        })?;
         Ok(())
     }
 
@@ -231,41 +296,93 @@ mod tests {
     #[test]
     fn every_error_names_the_field() {
         let cases: &[(&str, &str)] = &[
-            ("[consensus]\nblock_interval_ms = 0", "consensus.block_interval_ms: must be between 1 and 60000 (got 0)"),
-            ("[consensus]\nmax_block_txs = 0", "consensus.max_block_txs: must be between 1 and 100000 (got 0)"),
+            (
+                "[consensus]\nblock_interval_ms = 0",
+                "consensus.block_interval_ms: must be between 1 and 60000 (got 0)",
+            ),
+            (
+                "[consensus]\nmax_block_txs = 0",
+                "consensus.max_block_txs: must be between 1 and 100000 (got 0)",
+            ),
             (
                 "[consensus]\nblock_interval_ms = 1000\nempty_block_interval_ms = 10",
                 "consensus.empty_block_interval_ms: must be between 1000 and 3600000 (got 10)",
             ),
-            ("[mempool]\nmax_count = 0", "mempool.max_count: must be between 1 and 10000000 (got 0)"),
-            ("[mempool]\nmax_tx_bytes = 10", "mempool.max_tx_bytes: must be between 1024 and 4194304 (got 10)"),
-            ("[mempool]\nmax_bytes = 2000", "mempool.max_bytes: must be between 131072 and 17179869184 (got 2000)"),
-            ("[mempool]\nprice_bump_percent = 5000", "mempool.price_bump_percent: must be between 0 and 1000 (got 5000)"),
-            ("[mempool]\nmax_nonce_gap = 2000000", "mempool.max_nonce_gap: must be between 0 and 1000000 (got 2000000)"),
-            ("[node]\nname = \"\"", "node.name: must be 1 to 64 characters (got \"\")"),
-            ("[node]\nlog_level = \"[[[\"", "node.log_level: must be a tracing filter"),
-            ("[api]\nmax_body_bytes = 1", "api.max_body_bytes: must be between 1024 and 134217728 (got 1)"),
-            ("[storage.default]\nwrite_buffer_mb = 0", "storage.default.write_buffer_mb: must be between 1 and 4096 (got 0)"),
-            ("[storage.tables.blocks]\ncompression = \"lz4\"", "storage.tables.blocks: unknown table"),
+            (
+                "[mempool]\nmax_count = 0",
+                "mempool.max_count: must be between 1 and 10000000 (got 0)",
+            ),
+            (
+                "[mempool]\nmax_tx_bytes = 10",
+                "mempool.max_tx_bytes: must be between 1024 and 4194304 (got 10)",
+            ),
+            (
+                "[mempool]\nmax_bytes = 2000",
+                "mempool.max_bytes: must be between 131072 and 17179869184 (got 2000)",
+            ),
+            (
+                "[mempool]\nprice_bump_percent = 5000",
+                "mempool.price_bump_percent: must be between 0 and 1000 (got 5000)",
+            ),
+            (
+                "[mempool]\nmax_nonce_gap = 2000000",
+                "mempool.max_nonce_gap: must be between 0 and 1000000 (got 2000000)",
+            ),
+            (
+                "[node]\nname = \"\"",
+                "node.name: must be 1 to 64 characters (got \"\")",
+            ),
+            (
+                "[node]\nlog_level = \"[[[\"",
+                "node.log_level: must be a tracing filter",
+            ),
+            (
+                "[api]\nmax_body_bytes = 1",
+                "api.max_body_bytes: must be between 1024 and 134217728 (got 1)",
+            ),
+            (
+                "[storage.default]\nwrite_buffer_mb = 0",
+                "storage.default.write_buffer_mb: must be between 1 and 4096 (got 0)",
+            ),
+            (
+                "[storage.tables.blocks]\ncompression = \"lz4\"",
+                "storage.tables.blocks: unknown table",
+            ),
         ];
         for (text, want) in cases {
             let err = NodeConfig::parse(text).expect_err(text).to_string();
-            assert!(err.starts_with(want), "config {text:?}\n got: {err}\nwant: {want}");
+            assert!(
+                err.starts_with(want),
+                "config {text:?}\n got: {err}\nwant: {want}"
+            );
         }
     }
 
     #[test]
     fn unknown_fields_and_bad_types_are_named() {
-        let err = NodeConfig::parse("[consensus]\nblock_intervall_ms = 5").expect_err("unknown").to_string();
+        let err = NodeConfig::parse("[consensus]\nblock_intervall_ms = 5")
+            .expect_err("unknown")
+            .to_string();
         assert!(err.contains("unknown field `block_intervall_ms`"), "{err}");
         assert!(err.contains("line 2"), "{err}");
-        let err = NodeConfig::parse("[mempol]\n").expect_err("unknown section").to_string();
+        let err = NodeConfig::parse("[mempol]\n")
+            .expect_err("unknown section")
+            .to_string();
         assert!(err.contains("unknown field `mempol`"), "{err}");
-        let err = NodeConfig::parse("[mempool]\nmax_count = \"many\"").expect_err("type").to_string();
-        assert!(err.contains("max_count") && err.contains("invalid type"), "{err}");
-        let err = NodeConfig::parse("[api]\nhttp = \"localhost\"").expect_err("addr").to_string();
+        let err = NodeConfig::parse("[mempool]\nmax_count = \"many\"")
+            .expect_err("type")
+            .to_string();
+        assert!(
+            err.contains("max_count") && err.contains("invalid type"),
+            "{err}"
+        );
+        let err = NodeConfig::parse("[api]\nhttp = \"localhost\"")
+            .expect_err("addr")
+            .to_string();
         assert!(err.contains("invalid socket address"), "{err}");
-        let err = NodeConfig::parse("[node]\nlog_format = \"xml\"").expect_err("variant").to_string();
+        let err = NodeConfig::parse("[node]\nlog_format = \"xml\"")
+            .expect_err("variant")
+            .to_string();
         assert!(err.contains("unknown variant `xml`"), "{err}");
     }
 }

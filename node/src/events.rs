@@ -27,7 +27,10 @@ impl EventBus {
     /// A new bus.
     pub fn new() -> Self {
         let (tx, _) = broadcast::channel(EVENT_BUFFER);
-        Self { tx, seq: Arc::new(AtomicU64::new(0)) }
+        Self {
+            tx,
+            seq: Arc::new(AtomicU64::new(0)),
+        }
     }
 
     /// Publish (after the change it describes is persisted).
@@ -35,7 +38,11 @@ impl EventBus {
         let seq = self.seq.fetch_add(1, Ordering::Relaxed);
         tracing::debug!(target: "tc_node::events", seq, ?event, "event");
         // No receivers is fine: events are for observers.
-        let _ = self.tx.send(Arc::new(Stamped { seq, time_ms: now_ms(), event }));
+        let _ = self.tx.send(Arc::new(Stamped {
+            seq,
+            time_ms: now_ms(),
+            event,
+        }));
     }
 
     /// Subscribe from now on.

@@ -8,8 +8,8 @@ use std::path::Path;
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use serde::{Deserialize, Serialize};
 use tc_types::{
-    AccountChange, AccountInfo, Committee, EMPTY_CODE_HASH, FastHeader, Member, PubKey, SnailHeader, StateDiff,
-    StorageChange, fruits_hash, next_state_root, receipts_root, tx_root,
+    AccountChange, AccountInfo, Committee, EMPTY_CODE_HASH, FastHeader, Member, PubKey,
+    SnailHeader, StateDiff, StorageChange, fruits_hash, next_state_root, receipts_root, tx_root,
 };
 
 /// 10,000 ETH in wei.
@@ -97,10 +97,22 @@ pub struct GenesisState {
 impl Genesis {
     /// Dev genesis: chain 1337, the first `dev_accounts` dev accounts funded, extra alloc (e.g.
     /// the Bank contract) and the given committee.
-    pub fn dev(dev_accounts: &[Address], extra: BTreeMap<Address, GenesisAccount>, committee: Vec<Member>) -> Self {
+    pub fn dev(
+        dev_accounts: &[Address],
+        extra: BTreeMap<Address, GenesisAccount>,
+        committee: Vec<Member>,
+    ) -> Self {
         let mut alloc: BTreeMap<Address, GenesisAccount> = dev_accounts
             .iter()
-            .map(|a| (*a, GenesisAccount { balance: U256::from(DEV_BALANCE_WEI), ..Default::default() }))
+            .map(|a| {
+                (
+                    *a,
+                    GenesisAccount {
+                        balance: U256::from(DEV_BALANCE_WEI),
+                        ..Default::default()
+                    },
+                )
+            })
             .collect();
         alloc.extend(extra);
         Self {
@@ -117,8 +129,14 @@ impl Genesis {
     /// Read and validate a genesis file.
     pub fn load(path: &Path) -> Result<Self, GenesisError> {
         let p = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| GenesisError::Read { path: p.clone(), reason: e.to_string() })?;
-        let g: Self = serde_json::from_str(&text).map_err(|e| GenesisError::Parse { path: p, reason: e.to_string() })?;
+        let text = std::fs::read_to_string(path).map_err(|e| GenesisError::Read {
+            path: p.clone(),
+            reason: e.to_string(),
+        })?;
+        let g: Self = serde_json::from_str(&text).map_err(|e| GenesisError::Parse {
+            path: p,
+            reason: e.to_string(),
+        })?;
         g.validate()?;
         Ok(g)
     }
@@ -126,18 +144,32 @@ impl Genesis {
     /// Write as pretty JSON.
     pub fn save(&self, path: &Path) -> Result<(), GenesisError> {
         let p = path.display().to_string();
-        let text = serde_json::to_string_pretty(self).map_err(|e| GenesisError::Parse { path: p.clone(), reason: e.to_string() })?;
-        std::fs::write(path, text).map_err(|e| GenesisError::Read { path: p, reason: e.to_string() })
+        let text = serde_json::to_string_pretty(self).map_err(|e| GenesisError::Parse {
+            path: p.clone(),
+            reason: e.to_string(),
+        })?;
+        std::fs::write(path, text).map_err(|e| GenesisError::Read {
+            path: p,
+            reason: e.to_string(),
+        })
     }
 
     /// Check ranges.
     pub fn validate(&self) -> Result<(), GenesisError> {
-        let bad = |field: &str, message: String| Err(GenesisError::Invalid { field: field.into(), message });
+        let bad = |field: &str, message: String| {
+            Err(GenesisError::Invalid {
+                field: field.into(),
+                message,
+            })
+        };
         if self.chain_id == 0 {
             return bad("chain_id", "must be ≥ 1 (got 0)".into());
         }
         if self.gas_limit < 21_000 {
-            return bad("gas_limit", format!("must be ≥ 21000 (got {})", self.gas_limit));
+            return bad(
+                "gas_limit",
+                format!("must be ≥ 21000 (got {})", self.gas_limit),
+            );
         }
         if self.snail_difficulty == 0 {
             return bad("snail_difficulty", "must be ≥ 1 (got 0)".into());
@@ -148,10 +180,16 @@ impl Genesis {
         let mut keys = std::collections::BTreeSet::new();
         for (i, m) in self.committee.iter().enumerate() {
             if !keys.insert(m.key) {
-                return bad(&format!("committee[{i}].key"), format!("duplicate member key {}", m.key));
+                return bad(
+                    &format!("committee[{i}].key"),
+                    format!("duplicate member key {}", m.key),
+                );
             }
             if m.weight == 0 {
-                return bad(&format!("committee[{i}].weight"), "must be ≥ 1 (got 0)".into());
+                return bad(
+                    &format!("committee[{i}].weight"),
+                    "must be ≥ 1 (got 0)".into(),
+                );
             }
         }
         Ok(())
@@ -162,20 +200,37 @@ impl Genesis {
         let mut diff = StateDiff::default();
         let mut code = BTreeMap::new();
         for (addr, acct) in &self.alloc {
-            let code_hash = if acct.code.is_empty() { EMPTY_CODE_HASH } else { keccak256(&acct.code) };
+            let code_hash = if acct.code.is_empty() {
+                EMPTY_CODE_HASH
+            } else {
+                keccak256(&acct.code)
+            };
             if !acct.code.is_empty() {
                 code.insert(code_hash, acct.code.clone());
             }
             diff.accounts.push(AccountChange {
                 address: *addr,
-                info: Some(AccountInfo { nonce: acct.nonce, balance: acct.balance, code_hash }),
+                info: Some(AccountInfo {
+                    nonce: acct.nonce,
+                    balance: acct.balance,
+                    code_hash,
+                }),
             });
             for (slot, value) in &acct.storage {
-                diff.storage.push(StorageChange { address: *addr, slot: *slot, value: *value });
+                diff.storage.push(StorageChange {
+                    address: *addr,
+                    slot: *slot,
+                    value: *value,
+                });
             }
         }
         diff.code = code.into_iter().collect();
-        let committee = Committee { epoch: 0, start_height: 1, members: self.committee.clone(), seed: B256::ZERO };
+        let committee = Committee {
+            epoch: 0,
+            start_height: 1,
+            members: self.committee.clone(),
+            seed: B256::ZERO,
+        };
         let header = FastHeader {
             number: 0,
             parent_hash: B256::ZERO,
@@ -202,7 +257,12 @@ impl Genesis {
             timestamp_ms: self.timestamp_ms,
             fruits_hash: fruits_hash(&[]),
         };
-        GenesisState { header, diff, committee, snail }
+        GenesisState {
+            header,
+            diff,
+            committee,
+            snail,
+        }
     }
 }
 
@@ -211,7 +271,12 @@ impl Genesis {
 pub fn bank_alloc() -> Result<(Address, GenesisAccount), tc_exec::bank::ArtifactError> {
     Ok((
         tc_exec::bank::BANK_ADDRESS,
-        GenesisAccount { balance: U256::ZERO, nonce: 1, code: tc_exec::bank::runtime_code()?, storage: BTreeMap::new() },
+        GenesisAccount {
+            balance: U256::ZERO,
+            nonce: 1,
+            code: tc_exec::bank::runtime_code()?,
+            storage: BTreeMap::new(),
+        },
     ))
 }
 
@@ -238,7 +303,11 @@ mod tests {
     use super::*;
 
     fn member(b: u8) -> Member {
-        Member { key: B256::repeat_byte(b), coinbase: Address::repeat_byte(b), weight: 1 }
+        Member {
+            key: B256::repeat_byte(b),
+            coinbase: Address::repeat_byte(b),
+            weight: 1,
+        }
     }
 
     #[test]
@@ -253,7 +322,10 @@ mod tests {
         let b = back.build();
         assert_eq!(a.header.hash(), b.header.hash());
         assert_eq!(a.diff.accounts.len(), 2);
-        assert_eq!(a.diff.accounts[0].info.as_ref().map(|i| i.balance), Some(U256::from(DEV_BALANCE_WEI)));
+        assert_eq!(
+            a.diff.accounts[0].info.as_ref().map(|i| i.balance),
+            Some(U256::from(DEV_BALANCE_WEI))
+        );
     }
 
     #[test]
@@ -270,11 +342,23 @@ mod tests {
     #[test]
     fn invalid_genesis_names_the_field() {
         let mut g = Genesis::dev(&[], BTreeMap::new(), vec![member(1), member(1)]);
-        assert_eq!(g.validate().expect_err("dup").to_string(), format!("genesis.committee[1].key: duplicate member key {}", B256::repeat_byte(1)));
+        assert_eq!(
+            g.validate().expect_err("dup").to_string(),
+            format!(
+                "genesis.committee[1].key: duplicate member key {}",
+                B256::repeat_byte(1)
+            )
+        );
         g.committee.clear();
-        assert_eq!(g.validate().expect_err("empty").to_string(), "genesis.committee: must have at least 1 member (got 0)");
+        assert_eq!(
+            g.validate().expect_err("empty").to_string(),
+            "genesis.committee: must have at least 1 member (got 0)"
+        );
         g.committee.push(member(2));
         g.chain_id = 0;
-        assert_eq!(g.validate().expect_err("chain").to_string(), "genesis.chain_id: must be ≥ 1 (got 0)");
+        assert_eq!(
+            g.validate().expect_err("chain").to_string(),
+            "genesis.chain_id: must be ≥ 1 (got 0)"
+        );
     }
 }

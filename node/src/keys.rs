@@ -42,7 +42,10 @@ pub fn dev_signer(index: u32) -> Result<PrivateKeySigner, KeyError> {
         .phrase(DEV_MNEMONIC)
         .index(index)
         .and_then(|b| b.build())
-        .map_err(|e| KeyError::Derive { index, reason: e.to_string() })
+        .map_err(|e| KeyError::Derive {
+            index,
+            reason: e.to_string(),
+        })
 }
 
 /// The first `n` dev accounts.
@@ -83,19 +86,26 @@ impl ConsensusKey {
 
     /// Read a key file (64 hex characters, optional 0x, surrounding whitespace ignored).
     pub fn load(path: &Path) -> Result<Self, KeyError> {
-        let err = |reason: String| KeyError::File { path: path.display().to_string(), reason };
+        let err = |reason: String| KeyError::File {
+            path: path.display().to_string(),
+            reason,
+        };
         let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
         let text = text.trim();
         let hex_str = text.strip_prefix("0x").unwrap_or(text);
         let bytes = hex::decode(hex_str).map_err(|e| err(format!("not hex: {e}")))?;
-        let seed: [u8; 32] =
-            bytes.try_into().map_err(|b: Vec<u8>| err(format!("expected 32 bytes, got {}", b.len())))?;
+        let seed: [u8; 32] = bytes
+            .try_into()
+            .map_err(|b: Vec<u8>| err(format!("expected 32 bytes, got {}", b.len())))?;
         Ok(Self::from_seed(seed))
     }
 
     /// Write the key file (mode 0600 on Unix).
     pub fn save(&self, path: &Path) -> Result<(), KeyError> {
-        let err = |e: std::io::Error| KeyError::File { path: path.display().to_string(), reason: e.to_string() };
+        let err = |e: std::io::Error| KeyError::File {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        };
         std::fs::write(path, format!("{}\n", hex::encode(self.0.to_bytes()))).map_err(err)?;
         #[cfg(unix)]
         {
@@ -140,18 +150,27 @@ pub fn sign_eip1559(signer: &PrivateKeySigner, p: &TxParams) -> Result<TxEnvelop
         access_list: Default::default(),
         input: p.input.clone(),
     };
-    let sig = signer.sign_hash_sync(&tx.signature_hash()).map_err(|e| KeyError::Sign(e.to_string()))?;
+    let sig = signer
+        .sign_hash_sync(&tx.signature_hash())
+        .map_err(|e| KeyError::Sign(e.to_string()))?;
     Ok(TxEnvelope::from(tx.into_signed(sig)))
 }
 
 /// Parse a hex private key (32 bytes, optional 0x).
 pub fn signer_from_hex(s: &str) -> Result<PrivateKeySigner, KeyError> {
     let s = s.trim();
-    let bytes = hex::decode(s.strip_prefix("0x").unwrap_or(s))
-        .map_err(|e| KeyError::File { path: "<private key>".into(), reason: format!("not hex: {e}") })?;
-    let b = B256::try_from(bytes.as_slice())
-        .map_err(|_| KeyError::File { path: "<private key>".into(), reason: format!("expected 32 bytes, got {}", bytes.len()) })?;
-    PrivateKeySigner::from_bytes(&b).map_err(|e| KeyError::File { path: "<private key>".into(), reason: e.to_string() })
+    let bytes = hex::decode(s.strip_prefix("0x").unwrap_or(s)).map_err(|e| KeyError::File {
+        path: "<private key>".into(),
+        reason: format!("not hex: {e}"),
+    })?;
+    let b = B256::try_from(bytes.as_slice()).map_err(|_| KeyError::File {
+        path: "<private key>".into(),
+        reason: format!("expected 32 bytes, got {}", bytes.len()),
+    })?;
+    PrivateKeySigner::from_bytes(&b).map_err(|e| KeyError::File {
+        path: "<private key>".into(),
+        reason: e.to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -167,7 +186,13 @@ mod tests {
             "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC",
         ];
         for (i, w) in want.iter().enumerate() {
-            assert_eq!(dev_signer(i as u32).expect("derive").address().to_checksum(None), *w);
+            assert_eq!(
+                dev_signer(i as u32)
+                    .expect("derive")
+                    .address()
+                    .to_checksum(None),
+                *w
+            );
         }
     }
 
@@ -188,7 +213,10 @@ mod tests {
             },
         )
         .expect("sign");
-        assert_eq!(RecoveredTx::recover(tx).expect("recover").sender, s.address());
+        assert_eq!(
+            RecoveredTx::recover(tx).expect("recover").sender,
+            s.address()
+        );
     }
 
     #[test]
@@ -202,6 +230,11 @@ mod tests {
         let e = ConsensusKey::load(&p).expect_err("short").to_string();
         assert!(e.ends_with("expected 32 bytes, got 2"), "{e}");
         std::fs::write(&p, "zz").expect("write");
-        assert!(ConsensusKey::load(&p).expect_err("hex").to_string().contains("not hex"));
+        assert!(
+            ConsensusKey::load(&p)
+                .expect_err("hex")
+                .to_string()
+                .contains("not hex")
+        );
     }
 }

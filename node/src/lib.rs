@@ -11,12 +11,12 @@
 //! - [`events`]   the stamped, bounded event bus
 //! - [`rpc`]      minimal Ethereum JSON-RPC over HTTP (enough to submit and inspect transactions)
 
+pub mod chain;
 pub mod config;
+pub mod events;
 pub mod genesis;
 pub mod keys;
 pub mod mempool;
-pub mod chain;
-pub mod events;
 pub mod producer;
 pub mod rpc;
 pub mod runtime;

@@ -8,12 +8,18 @@ use clap::{Parser, Subcommand};
 use serde_json::{Value, json};
 use tc_node::config::{LogFormat, NodeConfig};
 use tc_node::genesis::{Genesis, bank_alloc};
-use tc_node::keys::{ConsensusKey, TxParams, dev_signer, dev_signers, sign_eip1559, signer_from_hex};
+use tc_node::keys::{
+    ConsensusKey, TxParams, dev_signer, dev_signers, sign_eip1559, signer_from_hex,
+};
 use tc_node::runtime::Node;
 use tc_types::Member;
 
 #[derive(Parser, Debug)]
-#[command(name = "tc-node", version, about = "trueconsensus hybrid-consensus node")]
+#[command(
+    name = "tc-node",
+    version,
+    about = "trueconsensus hybrid-consensus node"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -96,15 +102,33 @@ enum Cmd {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.cmd {
-        Cmd::Init { dir, name, http, force } => init(&dir, &name, http, force),
+        Cmd::Init {
+            dir,
+            name,
+            http,
+            force,
+        } => init(&dir, &name, http, force),
         Cmd::Run { config } => run(&config),
-        Cmd::Send { rpc, dev, key, to, value, data, gas, wait } => {
+        Cmd::Send {
+            rpc,
+            dev,
+            key,
+            to,
+            value,
+            data,
+            gas,
+            wait,
+        } => {
             let signer = match key {
                 Some(k) => signer_from_hex(&k)?,
                 None => dev_signer(dev)?,
             };
             let chain_id = u64_of(&rpc_call(&rpc, "eth_chainId", json!([]))?)?;
-            let nonce = u64_of(&rpc_call(&rpc, "eth_getTransactionCount", json!([signer.address(), "pending"]))?)?;
+            let nonce = u64_of(&rpc_call(
+                &rpc,
+                "eth_getTransactionCount",
+                json!([signer.address(), "pending"]),
+            )?)?;
             let gas_price = u64_of(&rpc_call(&rpc, "eth_gasPrice", json!([]))?)?;
             let tx = sign_eip1559(
                 &signer,
@@ -139,27 +163,50 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Cmd::SendRaw { rpc, raw } => {
-            println!("{}", rpc_call(&rpc, "eth_sendRawTransaction", json!([raw]))?);
+            println!(
+                "{}",
+                rpc_call(&rpc, "eth_sendRawTransaction", json!([raw]))?
+            );
             Ok(())
         }
-        Cmd::Rpc { rpc, method, params } => {
-            let params: Value = serde_json::from_str(&params).context("params must be a JSON array")?;
-            println!("{}", serde_json::to_string_pretty(&rpc_call(&rpc, &method, params)?)?);
+        Cmd::Rpc {
+            rpc,
+            method,
+            params,
+        } => {
+            let params: Value =
+                serde_json::from_str(&params).context("params must be a JSON array")?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&rpc_call(&rpc, &method, params)?)?
+            );
             Ok(())
         }
         Cmd::Accounts => {
             for (i, s) in dev_signers(10)?.iter().enumerate() {
-                println!("{i}: {} 0x{}", s.address(), alloy_primitives::hex::encode(s.to_bytes()));
+                println!(
+                    "{i}: {} 0x{}",
+                    s.address(),
+                    alloy_primitives::hex::encode(s.to_bytes())
+                );
             }
             Ok(())
         }
     }
 }
 
-fn init(dir: &std::path::Path, name: &str, http: std::net::SocketAddr, force: bool) -> anyhow::Result<()> {
+fn init(
+    dir: &std::path::Path,
+    name: &str,
+    http: std::net::SocketAddr,
+    force: bool,
+) -> anyhow::Result<()> {
     let cfg_path = dir.join("node.toml");
     if cfg_path.exists() && !force {
-        bail!("{} exists; pass --force to overwrite the key, genesis and config", cfg_path.display());
+        bail!(
+            "{} exists; pass --force to overwrite the key, genesis and config",
+            cfg_path.display()
+        );
     }
     std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
     let key = ConsensusKey::generate();
@@ -167,14 +214,27 @@ fn init(dir: &std::path::Path, name: &str, http: std::net::SocketAddr, force: bo
     let coinbase = Address::from_slice(&keccak256(key.public())[12..]);
     let accounts: Vec<Address> = dev_signers(10)?.iter().map(|s| s.address()).collect();
     let (bank_addr, bank) = bank_alloc()?;
-    let genesis = Genesis::dev(&accounts, [(bank_addr, bank)].into(), vec![Member { key: key.public(), coinbase, weight: 1 }]);
+    let genesis = Genesis::dev(
+        &accounts,
+        [(bank_addr, bank)].into(),
+        vec![Member {
+            key: key.public(),
+            coinbase,
+            weight: 1,
+        }],
+    );
     genesis.save(&dir.join("genesis.json"))?;
     let mut cfg = NodeConfig::default();
     cfg.node.name = name.into();
     cfg.api.http = http;
     cfg.storage.path = "db".into();
     std::fs::write(&cfg_path, cfg.to_toml()?)?;
-    println!("initialised {} (consensus key {}, chain id {})", dir.display(), key.public(), genesis.chain_id);
+    println!(
+        "initialised {} (consensus key {}, chain id {})",
+        dir.display(),
+        key.public(),
+        genesis.chain_id
+    );
     println!("run it with: tc-node run --config {}", cfg_path.display());
     Ok(())
 }
@@ -187,13 +247,17 @@ fn run(config: &std::path::Path) -> anyhow::Result<()> {
         LogFormat::Json => sub.json().init(),
         LogFormat::Pretty => sub.init(),
     }
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async move {
         let api = cfg.api.clone();
         let node = Node::open(cfg)?;
         let (handle, commands) = node.handle();
         if api.enabled {
-            let listener = tokio::net::TcpListener::bind(api.http).await.with_context(|| format!("bind api.http {}", api.http))?;
+            let listener = tokio::net::TcpListener::bind(api.http)
+                .await
+                .with_context(|| format!("bind api.http {}", api.http))?;
             tracing::info!(addr = %api.http, "JSON-RPC listening");
             let app = tc_node::rpc::router(handle, api.max_body_bytes);
             tokio::spawn(async move {
@@ -210,13 +274,14 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}
@@ -235,7 +300,12 @@ fn rpc_call(url: &str, method: &str, params: Value) -> anyhow::Result<Value> {
         .read_json()
         .with_context(|| format!("{method}: response is not JSON"))?;
     if let Some(err) = resp.get("error") {
-        bail!("{method}: {}", err.get("message").and_then(Value::as_str).unwrap_or("unknown error"));
+        bail!(
+            "{method}: {}",
+            err.get("message")
+                .and_then(Value::as_str)
+                .unwrap_or("unknown error")
+        );
     }
     Ok(resp.get("result").cloned().unwrap_or(Value::Null))
 }

@@ -10,7 +10,6 @@
 //! run) if the newcomer pays more; otherwise the newcomer is refused.
 use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
 
-
 use alloy_primitives::{Address, B256, U256};
 use tc_types::{RecoveredTx, StateReader, Transaction, TxEnvelope, TxError};
 
@@ -159,26 +158,51 @@ impl Mempool {
             return Err(TxError::AlreadyKnown);
         }
         let (max_fee, tip) = self.static_checks(&tx)?;
-        let account = state.account(&tx.sender).map_err(|e| TxError::Invalid(e.to_string()))?.unwrap_or_default();
+        let account = state
+            .account(&tx.sender)
+            .map_err(|e| TxError::Invalid(e.to_string()))?
+            .unwrap_or_default();
         let nonce = tx.nonce();
         if nonce < account.nonce {
-            return Err(TxError::NonceTooLow { expected: account.nonce, got: nonce });
+            return Err(TxError::NonceTooLow {
+                expected: account.nonce,
+                got: nonce,
+            });
         }
         if nonce > account.nonce.saturating_add(self.cfg.max_nonce_gap) {
-            return Err(TxError::NonceTooHigh { expected: account.nonce, got: nonce });
+            return Err(TxError::NonceTooHigh {
+                expected: account.nonce,
+                got: nonce,
+            });
         }
         let cost = U256::from(tx.tx.gas_limit()) * U256::from(max_fee) + tx.tx.value();
         if account.balance < cost {
-            return Err(TxError::InsufficientFunds { have: account.balance, need: cost });
+            return Err(TxError::InsufficientFunds {
+                have: account.balance,
+                need: cost,
+            });
         }
-        let entry = PoolTx { tx, max_fee, tip, arrival: self.arrivals };
+        let entry = PoolTx {
+            tx,
+            max_fee,
+            tip,
+            arrival: self.arrivals,
+        };
         // Replacement of the same (sender, nonce).
-        if let Some(old) = self.senders.get(&entry.tx.sender).and_then(|q| q.get(&nonce)) {
-            let bump = |v: u128| v.saturating_mul(100 + u128::from(self.cfg.price_bump_percent)) / 100;
+        if let Some(old) = self
+            .senders
+            .get(&entry.tx.sender)
+            .and_then(|q| q.get(&nonce))
+        {
+            let bump =
+                |v: u128| v.saturating_mul(100 + u128::from(self.cfg.price_bump_percent)) / 100;
             let need_fee = bump(old.max_fee).max(old.max_fee + 1);
             let need_tip = bump(old.tip);
             if entry.max_fee < need_fee || entry.tip < need_tip {
-                return Err(TxError::ReplacementUnderpriced { have: entry.max_fee, need: need_fee });
+                return Err(TxError::ReplacementUnderpriced {
+                    have: entry.max_fee,
+                    need: need_fee,
+                });
             }
             let old_hash = old.tx.hash;
             self.remove(&old_hash);
@@ -187,18 +211,30 @@ impl Mempool {
         }
         // Make room if full.
         let mut evicted = Vec::new();
-        while self.by_hash.len() + 1 > self.cfg.max_count || self.bytes + entry.tx.size > self.cfg.max_bytes {
+        while self.by_hash.len() + 1 > self.cfg.max_count
+            || self.bytes + entry.tx.size > self.cfg.max_bytes
+        {
             let Some((victim, fee)) = self.cheapest_tail(&entry.tx.sender) else {
-                return Err(TxError::PoolFull { fee: entry.max_fee, cheapest: 0 });
+                return Err(TxError::PoolFull {
+                    fee: entry.max_fee,
+                    cheapest: 0,
+                });
             };
             if fee >= entry.max_fee {
-                return Err(TxError::PoolFull { fee: entry.max_fee, cheapest: fee });
+                return Err(TxError::PoolFull {
+                    fee: entry.max_fee,
+                    cheapest: fee,
+                });
             }
             self.remove(&victim);
             evicted.push(victim);
         }
         self.insert(entry);
-        Ok(if evicted.is_empty() { Admitted::Added } else { Admitted::Evicted(evicted) })
+        Ok(if evicted.is_empty() {
+            Admitted::Added
+        } else {
+            Admitted::Evicted(evicted)
+        })
     }
 
     /// Checks that need no state: type, chain id, size, gas, fees. Returns (max_fee, tip).
@@ -209,17 +245,29 @@ impl Mempool {
             other => return Err(TxError::UnsupportedType(other.tx_type() as u8)),
         }
         if t.chain_id() != Some(self.rules.chain_id) {
-            return Err(TxError::WrongChainId { expected: self.rules.chain_id, got: t.chain_id() });
+            return Err(TxError::WrongChainId {
+                expected: self.rules.chain_id,
+                got: t.chain_id(),
+            });
         }
         if tx.size > self.cfg.max_tx_bytes {
-            return Err(TxError::TooLarge { size: tx.size, max: self.cfg.max_tx_bytes });
+            return Err(TxError::TooLarge {
+                size: tx.size,
+                max: self.cfg.max_tx_bytes,
+            });
         }
         let need = tc_exec::txenv::intrinsic_gas(tx);
         if t.gas_limit() < need {
-            return Err(TxError::IntrinsicGasTooLow { have: t.gas_limit(), need });
+            return Err(TxError::IntrinsicGasTooLow {
+                have: t.gas_limit(),
+                need,
+            });
         }
         if t.gas_limit() > self.rules.block_gas_limit {
-            return Err(TxError::GasLimitTooHigh { have: t.gas_limit(), max: self.rules.block_gas_limit });
+            return Err(TxError::GasLimitTooHigh {
+                have: t.gas_limit(),
+                max: self.rules.block_gas_limit,
+            });
         }
         let max_fee = t.max_fee_per_gas();
         let tip = t.max_priority_fee_per_gas().unwrap_or(max_fee);
@@ -227,7 +275,10 @@ impl Mempool {
             return Err(TxError::TipAboveFeeCap);
         }
         if max_fee < u128::from(self.rules.base_fee) {
-            return Err(TxError::FeeCapTooLow { have: max_fee, need: u128::from(self.rules.base_fee) });
+            return Err(TxError::FeeCapTooLow {
+                have: max_fee,
+                need: u128::from(self.rules.base_fee),
+            });
         }
         Ok((max_fee, tip))
     }
@@ -235,8 +286,12 @@ impl Mempool {
     fn insert(&mut self, entry: PoolTx) {
         self.arrivals += 1;
         self.bytes += entry.tx.size;
-        self.by_hash.insert(entry.tx.hash, (entry.tx.sender, entry.tx.nonce()));
-        self.senders.entry(entry.tx.sender).or_default().insert(entry.tx.nonce(), entry);
+        self.by_hash
+            .insert(entry.tx.hash, (entry.tx.sender, entry.tx.nonce()));
+        self.senders
+            .entry(entry.tx.sender)
+            .or_default()
+            .insert(entry.tx.nonce(), entry);
     }
 
     /// Remove one transaction by hash.
@@ -264,16 +319,28 @@ impl Mempool {
     /// Pick transactions for a block: per sender consecutive nonces from the account's next
     /// nonce, senders interleaved by effective tip (then arrival). Stops at `max_txs` or when
     /// the next transaction's gas limit would exceed `gas_limit`.
-    pub fn select(&self, state: &dyn StateReader, max_txs: usize, gas_limit: u64) -> Vec<RecoveredTx> {
+    pub fn select(
+        &self,
+        state: &dyn StateReader,
+        max_txs: usize,
+        gas_limit: u64,
+    ) -> Vec<RecoveredTx> {
         let base_fee = u128::from(self.rules.base_fee);
         // Heap of (tip, earlier arrival first, sender, nonce).
         let mut heap = BinaryHeap::new();
         let mut next: HashMap<Address, u64> = HashMap::new();
         for (sender, queue) in &self.senders {
-            let Ok(acct) = state.account(sender) else { continue };
+            let Ok(acct) = state.account(sender) else {
+                continue;
+            };
             let start = acct.map_or(0, |a| a.nonce);
             if let Some(p) = queue.get(&start) {
-                heap.push((p.effective_tip(base_fee), std::cmp::Reverse(p.arrival), *sender, start));
+                heap.push((
+                    p.effective_tip(base_fee),
+                    std::cmp::Reverse(p.arrival),
+                    *sender,
+                    start,
+                ));
                 next.insert(*sender, start);
             }
         }
@@ -283,7 +350,9 @@ impl Mempool {
             if out.len() >= max_txs {
                 break;
             }
-            let Some(p) = self.senders.get(&sender).and_then(|q| q.get(&nonce)) else { continue };
+            let Some(p) = self.senders.get(&sender).and_then(|q| q.get(&nonce)) else {
+                continue;
+            };
             let g = p.tx.tx.gas_limit();
             if gas.saturating_add(g) > gas_limit {
                 continue; // this sender is done for this block; others may still fit
@@ -291,7 +360,12 @@ impl Mempool {
             gas += g;
             out.push(p.tx.clone());
             if let Some(n) = self.senders.get(&sender).and_then(|q| q.get(&(nonce + 1))) {
-                heap.push((n.effective_tip(base_fee), std::cmp::Reverse(n.arrival), sender, nonce + 1));
+                heap.push((
+                    n.effective_tip(base_fee),
+                    std::cmp::Reverse(n.arrival),
+                    sender,
+                    nonce + 1,
+                ));
             }
         }
         out
@@ -300,10 +374,16 @@ impl Mempool {
     /// After a block commits: drop its transactions and everything made stale (nonce below the
     /// account's new nonce). Returns the removed hashes.
     pub fn on_block_committed(&mut self, included: &[B256], state: &dyn StateReader) -> Vec<B256> {
-        let mut removed: Vec<B256> = included.iter().filter(|h| self.remove(h).is_some()).copied().collect();
+        let mut removed: Vec<B256> = included
+            .iter()
+            .filter(|h| self.remove(h).is_some())
+            .copied()
+            .collect();
         let senders: Vec<Address> = self.senders.keys().copied().collect();
         for sender in senders {
-            let Ok(Some(acct)) = state.account(&sender) else { continue };
+            let Ok(Some(acct)) = state.account(&sender) else {
+                continue;
+            };
             let stale: Vec<B256> = self
                 .senders
                 .get(&sender)

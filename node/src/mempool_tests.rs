@@ -27,7 +27,11 @@ impl StateReader for State {
 }
 
 const GWEI: u128 = 1_000_000_000;
-const RULES: ChainRules = ChainRules { chain_id: 1337, block_gas_limit: 30_000_000, base_fee: 1_000_000_000 };
+const RULES: ChainRules = ChainRules {
+    chain_id: 1337,
+    block_gas_limit: 30_000_000,
+    base_fee: 1_000_000_000,
+};
 
 fn signers() -> Vec<PrivateKeySigner> {
     (0..4).map(|i| dev_signer(i).expect("derive")).collect()
@@ -36,7 +40,13 @@ fn signers() -> Vec<PrivateKeySigner> {
 fn funded(signers: &[PrivateKeySigner]) -> State {
     let mut s = State::default();
     for k in signers {
-        s.0.insert(k.address(), AccountInfo { balance: U256::from(10u128.pow(21)), ..Default::default() });
+        s.0.insert(
+            k.address(),
+            AccountInfo {
+                balance: U256::from(10u128.pow(21)),
+                ..Default::default()
+            },
+        );
     }
     s
 }
@@ -73,7 +83,11 @@ fn selects_by_nonce_per_sender_then_tip_across_senders() {
     }
     p.add(tx(&ks[1], params(0, 10, 5)), &st).expect("B");
     p.add(tx(&ks[2], params(1, 10, 9)), &st).expect("C gap");
-    let picked: Vec<(Address, u64)> = p.select(&st, 100, 30_000_000).iter().map(|t| (t.sender, t.nonce())).collect();
+    let picked: Vec<(Address, u64)> = p
+        .select(&st, 100, 30_000_000)
+        .iter()
+        .map(|t| (t.sender, t.nonce()))
+        .collect();
     let (a, b) = (ks[0].address(), ks[1].address());
     assert_eq!(picked, vec![(b, 0), (a, 0), (a, 1), (a, 2)]);
     // Limits: count and gas.
@@ -85,11 +99,22 @@ fn selects_by_nonce_per_sender_then_tip_across_senders() {
 fn replacement_needs_the_configured_bump() {
     let ks = signers();
     let st = funded(&ks);
-    let mut p = pool(MempoolSection { price_bump_percent: 10, ..Default::default() });
+    let mut p = pool(MempoolSection {
+        price_bump_percent: 10,
+        ..Default::default()
+    });
     let first = tx(&ks[0], params(0, 100, 2));
     p.add(first.clone(), &st).expect("first");
-    let low = p.add(tx(&ks[0], params(0, 105, 3)), &st).expect_err("5% bump");
-    assert_eq!(low, TxError::ReplacementUnderpriced { have: 105 * GWEI, need: 110 * GWEI });
+    let low = p
+        .add(tx(&ks[0], params(0, 105, 3)), &st)
+        .expect_err("5% bump");
+    assert_eq!(
+        low,
+        TxError::ReplacementUnderpriced {
+            have: 105 * GWEI,
+            need: 110 * GWEI
+        }
+    );
     let ok = p.add(tx(&ks[0], params(0, 110, 3)), &st).expect("10% bump");
     assert_eq!(ok, Admitted::Replaced(first.hash));
     assert_eq!(p.len(), 1);
@@ -100,7 +125,10 @@ fn replacement_needs_the_configured_bump() {
 fn full_pool_evicts_cheapest_tail_or_refuses() {
     let ks = signers();
     let st = funded(&ks);
-    let mut p = pool(MempoolSection { max_count: 3, ..Default::default() });
+    let mut p = pool(MempoolSection {
+        max_count: 3,
+        ..Default::default()
+    });
     let a0 = tx(&ks[0], params(0, 10, 1));
     let a1 = tx(&ks[0], params(1, 50, 1));
     let b0 = tx(&ks[1], params(0, 20, 1));
@@ -109,14 +137,24 @@ fn full_pool_evicts_cheapest_tail_or_refuses() {
     }
     // Cheaper than every tail (a1=50, b0=20): refused.
     let err = p.add(tx(&ks[2], params(0, 5, 1)), &st).expect_err("cheap");
-    assert_eq!(err, TxError::PoolFull { fee: 5 * GWEI, cheapest: 20 * GWEI });
+    assert_eq!(
+        err,
+        TxError::PoolFull {
+            fee: 5 * GWEI,
+            cheapest: 20 * GWEI
+        }
+    );
     // Pays more than b0 (the cheapest tail; a0 is cheaper but not a tail): b0 evicted.
     let got = p.add(tx(&ks[2], params(0, 30, 1)), &st).expect("evict");
     assert_eq!(got, Admitted::Evicted(vec![b0.hash]));
     assert!(p.contains(&a0.hash) && p.contains(&a1.hash));
     assert_eq!(p.len(), 3);
     // Byte bound works the same way.
-    let mut p = pool(MempoolSection { max_bytes: 200_000, max_tx_bytes: 131_072, ..Default::default() });
+    let mut p = pool(MempoolSection {
+        max_bytes: 200_000,
+        max_tx_bytes: 131_072,
+        ..Default::default()
+    });
     p.add(a0.clone(), &st).expect("small");
     assert!(p.bytes() > 0 && p.bytes() < 200);
 }
@@ -125,39 +163,131 @@ fn full_pool_evicts_cheapest_tail_or_refuses() {
 fn every_rejection_says_why() {
     let ks = signers();
     let mut st = funded(&ks);
-    st.0.insert(ks[0].address(), AccountInfo { nonce: 5, balance: U256::from(10u128.pow(21)), ..Default::default() });
+    st.0.insert(
+        ks[0].address(),
+        AccountInfo {
+            nonce: 5,
+            balance: U256::from(10u128.pow(21)),
+            ..Default::default()
+        },
+    );
     let poor = dev_signer(9).expect("derive");
-    st.0.insert(poor.address(), AccountInfo { balance: U256::from(1000), ..Default::default() });
+    st.0.insert(
+        poor.address(),
+        AccountInfo {
+            balance: U256::from(1000),
+            ..Default::default()
+        },
+    );
     let k = &ks[1];
-    let big = tx(k, TxParams { input: Bytes::from(vec![1u8; 200_000]), gas_limit: 29_000_000, ..params(0, 10, 1) });
+    let big = tx(
+        k,
+        TxParams {
+            input: Bytes::from(vec![1u8; 200_000]),
+            gas_limit: 29_000_000,
+            ..params(0, 10, 1)
+        },
+    );
     let big_size = big.size;
     let cases: Vec<(&str, RecoveredTx, TxError)> = vec![
-        ("wrong chain", tx(k, TxParams { chain_id: 1, ..params(0, 10, 1) }), TxError::WrongChainId { expected: 1337, got: Some(1) }),
-        ("nonce low", tx(&ks[0], params(4, 10, 1)), TxError::NonceTooLow { expected: 5, got: 4 }),
-        ("nonce high", tx(k, params(5_000, 10, 1)), TxError::NonceTooHigh { expected: 0, got: 5_000 }),
+        (
+            "wrong chain",
+            tx(
+                k,
+                TxParams {
+                    chain_id: 1,
+                    ..params(0, 10, 1)
+                },
+            ),
+            TxError::WrongChainId {
+                expected: 1337,
+                got: Some(1),
+            },
+        ),
+        (
+            "nonce low",
+            tx(&ks[0], params(4, 10, 1)),
+            TxError::NonceTooLow {
+                expected: 5,
+                got: 4,
+            },
+        ),
+        (
+            "nonce high",
+            tx(k, params(5_000, 10, 1)),
+            TxError::NonceTooHigh {
+                expected: 0,
+                got: 5_000,
+            },
+        ),
         (
             "funds",
             tx(&poor, params(0, 10, 1)),
-            TxError::InsufficientFunds { have: U256::from(1000), need: U256::from(21_000u128 * 10 * GWEI + 1) },
+            TxError::InsufficientFunds {
+                have: U256::from(1000),
+                need: U256::from(21_000u128 * 10 * GWEI + 1),
+            },
         ),
-        ("intrinsic", tx(k, TxParams { gas_limit: 20_000, ..params(0, 10, 1) }), TxError::IntrinsicGasTooLow { have: 20_000, need: 21_000 }),
+        (
+            "intrinsic",
+            tx(
+                k,
+                TxParams {
+                    gas_limit: 20_000,
+                    ..params(0, 10, 1)
+                },
+            ),
+            TxError::IntrinsicGasTooLow {
+                have: 20_000,
+                need: 21_000,
+            },
+        ),
         (
             "intrinsic calldata",
-            tx(k, TxParams { gas_limit: 21_000, input: Bytes::from(vec![0, 1]), ..params(0, 10, 1) }),
+            tx(
+                k,
+                TxParams {
+                    gas_limit: 21_000,
+                    input: Bytes::from(vec![0, 1]),
+                    ..params(0, 10, 1)
+                },
+            ),
             // EIP-7623 floor: 21000 + 10 × (1 zero byte × 1 + 1 nonzero byte × 4) = 21050
-            TxError::IntrinsicGasTooLow { have: 21_000, need: 21_050 },
+            TxError::IntrinsicGasTooLow {
+                have: 21_000,
+                need: 21_050,
+            },
         ),
         (
             "block gas",
-            tx(k, TxParams { gas_limit: 40_000_000, ..params(0, 10, 1) }),
-            TxError::GasLimitTooHigh { have: 40_000_000, max: 30_000_000 },
+            tx(
+                k,
+                TxParams {
+                    gas_limit: 40_000_000,
+                    ..params(0, 10, 1)
+                },
+            ),
+            TxError::GasLimitTooHigh {
+                have: 40_000_000,
+                max: 30_000_000,
+            },
         ),
-        ("fee cap", tx(k, params(0, 0, 0)), TxError::FeeCapTooLow { have: 0, need: GWEI }),
+        (
+            "fee cap",
+            tx(k, params(0, 0, 0)),
+            TxError::FeeCapTooLow {
+                have: 0,
+                need: GWEI,
+            },
+        ),
         ("tip", tx(k, params(0, 2, 3)), TxError::TipAboveFeeCap),
         (
             "size",
             big,
-            TxError::TooLarge { size: big_size, max: 131_072 },
+            TxError::TooLarge {
+                size: big_size,
+                max: 131_072,
+            },
         ),
     ];
     for (name, t, want) in cases {
@@ -165,7 +295,11 @@ fn every_rejection_says_why() {
         let got = p.add(t, &st).expect_err(name);
         assert_eq!(got, want, "{name}");
         assert!(!got.to_string().is_empty());
-        assert_eq!(p.rejections().last().map(|r| &r.error), Some(&want), "{name} recorded");
+        assert_eq!(
+            p.rejections().last().map(|r| &r.error),
+            Some(&want),
+            "{name} recorded"
+        );
         assert!(p.is_empty(), "{name}: nothing pooled");
     }
     // Already known.
@@ -174,7 +308,10 @@ fn every_rejection_says_why() {
     p.add(t.clone(), &st).expect("first");
     assert_eq!(p.add(t, &st).expect_err("dup"), TxError::AlreadyKnown);
     // Undecodable / bad signature never reach the pool: RecoveredTx::decode says why.
-    assert!(matches!(RecoveredTx::decode(&[0x02, 0xc0]), Err(TxError::Decode(_))));
+    assert!(matches!(
+        RecoveredTx::decode(&[0x02, 0xc0]),
+        Err(TxError::Decode(_))
+    ));
 }
 
 #[test]
@@ -187,9 +324,19 @@ fn committed_block_prunes_included_and_stale() {
         p.add(t.clone(), &st).expect("add");
     }
     // Block included a0 and a1 (a1 we pretend came from elsewhere); account nonce now 2.
-    st.0.insert(ks[0].address(), AccountInfo { nonce: 2, balance: U256::from(10u128.pow(21)), ..Default::default() });
+    st.0.insert(
+        ks[0].address(),
+        AccountInfo {
+            nonce: 2,
+            balance: U256::from(10u128.pow(21)),
+            ..Default::default()
+        },
+    );
     let removed = p.on_block_committed(&[a[0].hash], &st);
     assert_eq!(removed, vec![a[0].hash, a[1].hash]);
     assert_eq!(p.len(), 1);
-    assert_eq!(p.select(&st, 10, 30_000_000).first().map(|t| t.hash), Some(a[2].hash));
+    assert_eq!(
+        p.select(&st, 10, 30_000_000).first().map(|t| t.hash),
+        Some(a[2].hash)
+    );
 }

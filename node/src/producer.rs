@@ -6,7 +6,8 @@ use ed25519_dalek::Signer;
 use tc_exec::{BlockEnv, Mode, execute_block};
 use tc_storage::ChainStore;
 use tc_types::{
-    CertSignature, CommitCertificate, Committee, FastBlock, FastHeader, Receipt, TxError, commit_signing_bytes,
+    CertSignature, CommitCertificate, Committee, FastBlock, FastHeader, Receipt, TxError,
+    commit_signing_bytes,
 };
 
 use crate::keys::ConsensusKey;
@@ -64,10 +65,17 @@ pub fn produce(
     key: &ConsensusKey,
     round: Round,
 ) -> Result<Option<Produced>, ProduceError> {
-    let Round { chain_id, max_txs, now_ms, allow_empty } = round;
+    let Round {
+        chain_id,
+        max_txs,
+        now_ms,
+        allow_empty,
+    } = round;
     let (head, _) = chain.fast_head()?.ok_or(ProduceError::NoHead)?;
     let parent = chain.header_by_number(head)?.ok_or(ProduceError::NoHead)?;
-    let me = committee.index_of(&key.public()).ok_or(ProduceError::NotMember(key.public()))?;
+    let me = committee
+        .index_of(&key.public())
+        .ok_or(ProduceError::NotMember(key.public()))?;
     let coinbase = committee.member(me).map(|m| m.coinbase).unwrap_or_default();
     let state = chain.latest_state();
     let candidates = mempool.select(&state, max_txs, parent.gas_limit);
@@ -101,15 +109,23 @@ pub fn produce(
         state_root: roots.state_root,
         next_committee: B256::ZERO,
     };
-    let block = FastBlock { header, transactions: out.transactions };
+    let block = FastBlock {
+        header,
+        transactions: out.transactions,
+    };
     let hash = block.hash();
-    let signature = key.signing_key().sign(&commit_signing_bytes(committee.epoch, 0, env.number, &hash));
+    let signature =
+        key.signing_key()
+            .sign(&commit_signing_bytes(committee.epoch, 0, env.number, &hash));
     let certificate = CommitCertificate {
         epoch: committee.epoch,
         view: 0,
         seq: env.number,
         block_hash: hash,
-        signatures: vec![CertSignature { signer: me, signature: signature.to_bytes().into() }],
+        signatures: vec![CertSignature {
+            signer: me,
+            signature: signature.to_bytes().into(),
+        }],
     };
     chain.commit_block(&block, &out.receipts, Some(&certificate), &out.diff)?;
     let included: Vec<B256> = out.receipts.iter().map(|r| r.tx_hash).collect();
@@ -118,5 +134,10 @@ pub fn produce(
         mempool.remove(h);
         mempool.record_rejection(Some(*h), why.clone());
     }
-    Ok(Some(Produced { block, receipts: out.receipts, certificate, rejected: out.rejected }))
+    Ok(Some(Produced {
+        block,
+        receipts: out.receipts,
+        certificate,
+        rejected: out.rejected,
+    }))
 }

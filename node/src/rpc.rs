@@ -25,10 +25,16 @@ pub struct RpcError {
 
 impl RpcError {
     fn params(message: impl Into<String>) -> Self {
-        Self { code: -32602, message: message.into() }
+        Self {
+            code: -32602,
+            message: message.into(),
+        }
     }
     fn server(message: impl Into<String>) -> Self {
-        Self { code: -32000, message: message.into() }
+        Self {
+            code: -32000,
+            message: message.into(),
+        }
     }
 }
 
@@ -36,18 +42,33 @@ type RpcResult = Result<Value, RpcError>;
 
 /// The HTTP router (JSON-RPC at `POST /`).
 pub fn router(handle: NodeHandle, max_body_bytes: usize) -> Router {
-    Router::new().route("/", post(serve)).layer(DefaultBodyLimit::max(max_body_bytes)).with_state(handle)
+    Router::new()
+        .route("/", post(serve))
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .with_state(handle)
 }
 
 async fn serve(State(h): State<NodeHandle>, body: axum::body::Bytes) -> Json<Value> {
     let parsed: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
-        Err(e) => return Json(error_response(Value::Null, RpcError { code: -32700, message: format!("parse error: {e}") })),
+        Err(e) => {
+            return Json(error_response(
+                Value::Null,
+                RpcError {
+                    code: -32700,
+                    message: format!("parse error: {e}"),
+                },
+            ));
+        }
     };
     match parsed {
-        Value::Array(calls) if calls.is_empty() => {
-            Json(error_response(Value::Null, RpcError { code: -32600, message: "empty batch".into() }))
-        }
+        Value::Array(calls) if calls.is_empty() => Json(error_response(
+            Value::Null,
+            RpcError {
+                code: -32600,
+                message: "empty batch".into(),
+            },
+        )),
         Value::Array(calls) => {
             let mut out = Vec::with_capacity(calls.len());
             for c in calls {
@@ -66,7 +87,13 @@ fn error_response(id: Value, e: RpcError) -> Value {
 async fn one(h: &NodeHandle, call: Value) -> Value {
     let id = call.get("id").cloned().unwrap_or(Value::Null);
     let Some(method) = call.get("method").and_then(Value::as_str) else {
-        return error_response(id, RpcError { code: -32600, message: "invalid request: missing \"method\"".into() });
+        return error_response(
+            id,
+            RpcError {
+                code: -32600,
+                message: "invalid request: missing \"method\"".into(),
+            },
+        );
     };
     let params = match call.get("params") {
         None | Some(Value::Null) => Vec::new(),
@@ -83,9 +110,16 @@ fn hex_u64(v: u64) -> Value {
     Value::String(format!("{v:#x}"))
 }
 
-fn param<T: serde::de::DeserializeOwned>(params: &[Value], i: usize, name: &str) -> Result<T, RpcError> {
-    let v = params.get(i).ok_or_else(|| RpcError::params(format!("missing value for required argument {i} ({name})")))?;
-    serde_json::from_value(v.clone()).map_err(|e| RpcError::params(format!("invalid argument {i} ({name}): {e}")))
+fn param<T: serde::de::DeserializeOwned>(
+    params: &[Value],
+    i: usize,
+    name: &str,
+) -> Result<T, RpcError> {
+    let v = params.get(i).ok_or_else(|| {
+        RpcError::params(format!("missing value for required argument {i} ({name})"))
+    })?;
+    serde_json::from_value(v.clone())
+        .map_err(|e| RpcError::params(format!("invalid argument {i} ({name}): {e}")))
 }
 
 /// Block selector of state queries.
@@ -104,9 +138,15 @@ fn tag(params: &[Value], i: usize) -> Result<Tag, RpcError> {
             "earliest" => Ok(Tag::Number(0)),
             hex => u64::from_str_radix(hex.trim_start_matches("0x"), 16)
                 .map(Tag::Number)
-                .map_err(|_| RpcError::params(format!("invalid argument {i} (block): {hex:?} is not a block number or tag"))),
+                .map_err(|_| {
+                    RpcError::params(format!(
+                        "invalid argument {i} (block): {hex:?} is not a block number or tag"
+                    ))
+                }),
         },
-        Some(other) => Err(RpcError::params(format!("invalid argument {i} (block): expected a string, got {other}"))),
+        Some(other) => Err(RpcError::params(format!(
+            "invalid argument {i} (block): expected a string, got {other}"
+        ))),
     }
 }
 
@@ -114,11 +154,22 @@ fn state_for(h: &NodeHandle, t: &Tag) -> Result<Box<dyn StateReader + Send>, Rpc
     match t {
         Tag::Latest | Tag::Pending => Ok(Box::new(h.chain.latest_state())),
         Tag::Number(n) => {
-            let head = h.chain.fast_head().map_err(|e| RpcError::server(e.to_string()))?.map_or(0, |(n, _)| n);
+            let head = h
+                .chain
+                .fast_head()
+                .map_err(|e| RpcError::server(e.to_string()))?
+                .map_or(0, |(n, _)| n);
             if *n >= head {
-                return if *n == head { Ok(Box::new(h.chain.latest_state())) } else { Err(RpcError::server("header not found")) };
+                return if *n == head {
+                    Ok(Box::new(h.chain.latest_state()))
+                } else {
+                    Err(RpcError::server("header not found"))
+                };
             }
-            h.chain.state_at(*n).map(|s| Box::new(s) as Box<dyn StateReader + Send>).map_err(|e| RpcError::server(e.to_string()))
+            h.chain
+                .state_at(*n)
+                .map(|s| Box::new(s) as Box<dyn StateReader + Send>)
+                .map_err(|e| RpcError::server(e.to_string()))
         }
     }
 }
@@ -126,28 +177,56 @@ fn state_for(h: &NodeHandle, t: &Tag) -> Result<Box<dyn StateReader + Send>, Rpc
 async fn dispatch(h: &NodeHandle, method: &str, p: &[Value]) -> RpcResult {
     let server = |e: &dyn std::fmt::Display| RpcError::server(e.to_string());
     match method {
-        "web3_clientVersion" => Ok(json!(format!("trueconsensus/v{}", env!("CARGO_PKG_VERSION")))),
+        "web3_clientVersion" => Ok(json!(format!(
+            "trueconsensus/v{}",
+            env!("CARGO_PKG_VERSION")
+        ))),
         "net_version" => Ok(json!(h.chain_id.to_string())),
         "eth_chainId" => Ok(hex_u64(h.chain_id)),
-        "eth_blockNumber" => Ok(hex_u64(h.chain.fast_head().map_err(|e| server(&e))?.map_or(0, |(n, _)| n))),
+        "eth_blockNumber" => Ok(hex_u64(
+            h.chain
+                .fast_head()
+                .map_err(|e| server(&e))?
+                .map_or(0, |(n, _)| n),
+        )),
         "eth_gasPrice" => {
-            let head = h.chain.fast_head().map_err(|e| server(&e))?.map_or(0, |(n, _)| n);
-            let base = h.chain.header_by_number(head).map_err(|e| server(&e))?.map_or(0, |hd| hd.base_fee);
+            let head = h
+                .chain
+                .fast_head()
+                .map_err(|e| server(&e))?
+                .map_or(0, |(n, _)| n);
+            let base = h
+                .chain
+                .header_by_number(head)
+                .map_err(|e| server(&e))?
+                .map_or(0, |hd| hd.base_fee);
             Ok(hex_u64(base.saturating_add(1_000_000_000)))
         }
         "eth_getBalance" => {
             let addr: Address = param(p, 0, "address")?;
             let st = state_for(h, &tag(p, 1)?)?;
-            let bal = st.account(&addr).map_err(|e| server(&e))?.map_or(U256::ZERO, |a| a.balance);
+            let bal = st
+                .account(&addr)
+                .map_err(|e| server(&e))?
+                .map_or(U256::ZERO, |a| a.balance);
             Ok(json!(bal))
         }
         "eth_getTransactionCount" => {
             let addr: Address = param(p, 0, "address")?;
             let t = tag(p, 1)?;
-            let mut nonce = state_for(h, &t)?.account(&addr).map_err(|e| server(&e))?.map_or(0, |a| a.nonce);
+            let mut nonce = state_for(h, &t)?
+                .account(&addr)
+                .map_err(|e| server(&e))?
+                .map_or(0, |a| a.nonce);
             if matches!(t, Tag::Pending) {
                 let (reply, rx) = oneshot::channel();
-                if h.commands.send(Command::PendingNonce { address: addr, reply }).await.is_ok()
+                if h.commands
+                    .send(Command::PendingNonce {
+                        address: addr,
+                        reply,
+                    })
+                    .await
+                    .is_ok()
                     && let Ok(Some(n)) = rx.await
                 {
                     nonce = nonce.max(n);
@@ -159,7 +238,10 @@ async fn dispatch(h: &NodeHandle, method: &str, p: &[Value]) -> RpcResult {
             let addr: Address = param(p, 0, "address")?;
             let st = state_for(h, &tag(p, 1)?)?;
             let code = match st.account(&addr).map_err(|e| server(&e))? {
-                Some(a) => st.code(&a.code_hash).map_err(|e| server(&e))?.unwrap_or_default(),
+                Some(a) => st
+                    .code(&a.code_hash)
+                    .map_err(|e| server(&e))?
+                    .unwrap_or_default(),
                 None => Bytes::new(),
             };
             Ok(json!(code))
@@ -174,7 +256,10 @@ async fn dispatch(h: &NodeHandle, method: &str, p: &[Value]) -> RpcResult {
         "eth_sendRawTransaction" => {
             let raw: Bytes = param(p, 0, "data")?;
             let (reply, rx) = oneshot::channel();
-            h.commands.send(Command::SubmitTx { raw, reply }).await.map_err(|_| server(&"node is shutting down"))?;
+            h.commands
+                .send(Command::SubmitTx { raw, reply })
+                .await
+                .map_err(|_| server(&"node is shutting down"))?;
             match rx.await {
                 Ok(Ok(hash)) => Ok(json!(hash)),
                 Ok(Err(e)) => Err(RpcError::server(e.to_string())),
@@ -188,13 +273,24 @@ async fn dispatch(h: &NodeHandle, method: &str, p: &[Value]) -> RpcResult {
                 Some((_, receipt, loc)) => Ok(receipt_json(&receipt, &loc, h)?),
             }
         }
-        other => Err(RpcError { code: -32601, message: format!("the method {other} does not exist/is not available") }),
+        other => Err(RpcError {
+            code: -32601,
+            message: format!("the method {other} does not exist/is not available"),
+        }),
     }
 }
 
 fn receipt_json(r: &Receipt, loc: &TxLocation, h: &NodeHandle) -> RpcResult {
-    let receipts = h.chain.receipts(loc.block_number).map_err(|e| RpcError::server(e.to_string()))?.unwrap_or_default();
-    let first_log_index: usize = receipts.iter().take(loc.index as usize).map(|r| r.logs.len()).sum();
+    let receipts = h
+        .chain
+        .receipts(loc.block_number)
+        .map_err(|e| RpcError::server(e.to_string()))?
+        .unwrap_or_default();
+    let first_log_index: usize = receipts
+        .iter()
+        .take(loc.index as usize)
+        .map(|r| r.logs.len())
+        .sum();
     let mut bloom = Bloom::default();
     let logs: Vec<Value> = r
         .logs

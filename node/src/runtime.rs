@@ -83,9 +83,20 @@ impl Node {
                 committee.size()
             );
         }
-        let rules = ChainRules { chain_id: genesis.chain_id, block_gas_limit: genesis.gas_limit, base_fee: genesis.base_fee };
+        let rules = ChainRules {
+            chain_id: genesis.chain_id,
+            block_gas_limit: genesis.gas_limit,
+            base_fee: genesis.base_fee,
+        };
         let mempool = Mempool::new(cfg.mempool.clone(), rules);
-        Ok(Self { cfg, chain, key, mempool, events: EventBus::new(), chain_id: genesis.chain_id })
+        Ok(Self {
+            cfg,
+            chain,
+            key,
+            mempool,
+            events: EventBus::new(),
+            chain_id: genesis.chain_id,
+        })
     }
 
     /// A handle for the API, and the receiving end of its commands.
@@ -102,7 +113,11 @@ impl Node {
     }
 
     /// Run until `shutdown` resolves.
-    pub async fn run(mut self, mut commands: mpsc::Receiver<Command>, shutdown: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
+    pub async fn run(
+        mut self,
+        mut commands: mpsc::Receiver<Command>,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) -> anyhow::Result<()> {
         let (head, head_hash) = self.chain.fast_head()?.unwrap_or_default();
         let snail = self.chain.snail_head()?.map_or(0, |(n, _)| n);
         tracing::info!(node = %self.cfg.node.name, head, %head_hash, key = %self.key.public(), "node started (solo mode)");
@@ -164,7 +179,10 @@ impl Node {
             Ok(tx) => tx,
             Err(e) => {
                 self.mempool.record_rejection(None, e.clone());
-                self.events.emit(NodeEvent::TxRejected { hash: None, reason: e.to_string() });
+                self.events.emit(NodeEvent::TxRejected {
+                    hash: None,
+                    reason: e.to_string(),
+                });
                 return Err(e);
             }
         };
@@ -177,12 +195,19 @@ impl Node {
                 if let Admitted::Evicted(hashes) = &admitted {
                     tracing::debug!(?hashes, "evicted cheaper transactions");
                 }
-                self.events.emit(NodeEvent::TxAdmitted { hash, sender, nonce });
+                self.events.emit(NodeEvent::TxAdmitted {
+                    hash,
+                    sender,
+                    nonce,
+                });
                 Ok(hash)
             }
             Err(e) => {
                 tracing::debug!(%hash, reason = %e, "transaction rejected");
-                self.events.emit(NodeEvent::TxRejected { hash: Some(hash), reason: e.to_string() });
+                self.events.emit(NodeEvent::TxRejected {
+                    hash: Some(hash),
+                    reason: e.to_string(),
+                });
                 Err(e)
             }
         }
@@ -191,11 +216,27 @@ impl Node {
     /// Produce one block if there is something to include (or `allow_empty`). True if committed.
     pub fn produce(&mut self, allow_empty: bool) -> anyhow::Result<bool> {
         let committee = crate::chain::current_committee(&self.chain)?;
-        let round = Round { chain_id: self.chain_id, max_txs: self.cfg.consensus.max_block_txs, now_ms: now_ms(), allow_empty };
+        let round = Round {
+            chain_id: self.chain_id,
+            max_txs: self.cfg.consensus.max_block_txs,
+            now_ms: now_ms(),
+            allow_empty,
+        };
         let produced = produce(&self.chain, &mut self.mempool, &committee, &self.key, round)?;
-        let Some(Produced { block, receipts, certificate, rejected }) = produced else { return Ok(false) };
+        let Some(Produced {
+            block,
+            receipts,
+            certificate,
+            rejected,
+        }) = produced
+        else {
+            return Ok(false);
+        };
         for (hash, why) in rejected {
-            self.events.emit(NodeEvent::TxRejected { hash: Some(hash), reason: why.to_string() });
+            self.events.emit(NodeEvent::TxRejected {
+                hash: Some(hash),
+                reason: why.to_string(),
+            });
         }
         let h = &block.header;
         tracing::info!(number = h.number, hash = %block.hash(), txs = block.transactions.len(), gas = h.gas_used, "fast block committed");

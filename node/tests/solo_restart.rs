@@ -24,12 +24,17 @@ impl Drop for Proc {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
 }
 
 fn rpc(url: &str, method: &str, params: Value) -> Result<Value, String> {
     let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
-    let mut resp = ureq::post(url).send_json(&body).map_err(|e| e.to_string())?;
+    let mut resp = ureq::post(url)
+        .send_json(&body)
+        .map_err(|e| e.to_string())?;
     let v: Value = resp.body_mut().read_json().map_err(|e| e.to_string())?;
     match v.get("error") {
         Some(e) => Err(e.to_string()),
@@ -38,7 +43,9 @@ fn rpc(url: &str, method: &str, params: Value) -> Result<Value, String> {
 }
 
 fn hex_u64(v: &Value) -> u64 {
-    v.as_str().and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok()).expect("hex quantity")
+    v.as_str()
+        .and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())
+        .expect("hex quantity")
 }
 
 fn wait_for<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
@@ -47,7 +54,10 @@ fn wait_for<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
         if let Some(v) = f() {
             return v;
         }
-        assert!(Instant::now() < deadline, "timed out after {secs}s waiting for {what}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {secs}s waiting for {what}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -65,7 +75,10 @@ fn start(config: &Path, url: &str) -> Proc {
     let log = config.with_file_name("node.log");
     wait_for("JSON-RPC to answer", 30, || {
         if let Ok(Some(status)) = p.0.try_wait() {
-            panic!("tc-node exited with {status}:\n{}", std::fs::read_to_string(&log).unwrap_or_default());
+            panic!(
+                "tc-node exited with {status}:\n{}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
         }
         rpc(url, "eth_blockNumber", json!([])).ok()
     });
@@ -73,7 +86,8 @@ fn start(config: &Path, url: &str) -> Proc {
 }
 
 fn balance(url: &str, a: Address) -> U256 {
-    serde_json::from_value(rpc(url, "eth_getBalance", json!([a, "latest"])).expect("balance")).expect("U256")
+    serde_json::from_value(rpc(url, "eth_getBalance", json!([a, "latest"])).expect("balance"))
+        .expect("U256")
 }
 
 #[test]
@@ -87,7 +101,11 @@ fn sigkill_and_restart_loses_nothing() {
         .args(["--http", &format!("127.0.0.1:{port}"), "--force"])
         .output()
         .expect("init");
-    assert!(out.status.success(), "init failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "init failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let config = dir.path().join("node.toml");
     let mut cfg = NodeConfig::load(&config).expect("load config");
     cfg.consensus.block_interval_ms = 50;
@@ -124,11 +142,17 @@ fn sigkill_and_restart_loses_nothing() {
         }
     }
     for h in &hashes {
-        wait_for("receipt", 30, || rpc(&url, "eth_getTransactionReceipt", json!([h])).ok().filter(|r| !r.is_null()));
+        wait_for("receipt", 30, || {
+            rpc(&url, "eth_getTransactionReceipt", json!([h]))
+                .ok()
+                .filter(|r| !r.is_null())
+        });
     }
     // Let a few empty blocks follow, then record and kill.
     let seen = hex_u64(&rpc(&url, "eth_blockNumber", json!([])).expect("head"));
-    wait_for("more blocks", 30, || (hex_u64(&rpc(&url, "eth_blockNumber", json!([])).ok()?) >= seen + 3).then_some(()));
+    wait_for("more blocks", 30, || {
+        (hex_u64(&rpc(&url, "eth_blockNumber", json!([])).ok()?) >= seen + 3).then_some(())
+    });
     let balances: Vec<U256> = recipients.iter().map(|a| balance(&url, *a)).collect();
     assert_eq!(balances[0], U256::from(1_000 + 1_001 + 1_002 + 1_003));
     let before_kill = hex_u64(&rpc(&url, "eth_blockNumber", json!([])).expect("head"));
@@ -138,24 +162,46 @@ fn sigkill_and_restart_loses_nothing() {
     let cfg = NodeConfig::load(&config).expect("config");
     let chain = tc_storage::open_chain(&cfg.storage).expect("open db after kill");
     let (head, head_hash) = chain.fast_head().expect("head").expect("some head");
-    assert!(head >= before_kill, "head {head} went back below {before_kill}");
-    let mut parent = chain.header_by_number(0).expect("genesis").expect("genesis").hash();
+    assert!(
+        head >= before_kill,
+        "head {head} went back below {before_kill}"
+    );
+    let mut parent = chain
+        .header_by_number(0)
+        .expect("genesis")
+        .expect("genesis")
+        .hash();
     for n in 1..=head {
-        let b = chain.block_by_number(n).expect("read").unwrap_or_else(|| panic!("block {n} lost"));
+        let b = chain
+            .block_by_number(n)
+            .expect("read")
+            .unwrap_or_else(|| panic!("block {n} lost"));
         assert_eq!(b.header.parent_hash, parent, "block {n} parent");
-        let cert = chain.certificate(n).expect("read").unwrap_or_else(|| panic!("certificate {n} lost"));
+        let cert = chain
+            .certificate(n)
+            .expect("read")
+            .unwrap_or_else(|| panic!("certificate {n} lost"));
         assert_eq!(cert.block_hash, b.hash());
-        assert_eq!(chain.receipts(n).expect("read").map(|r| r.len()), Some(b.transactions.len()));
+        assert_eq!(
+            chain.receipts(n).expect("read").map(|r| r.len()),
+            Some(b.transactions.len())
+        );
         parent = b.hash();
     }
     assert_eq!(parent, head_hash);
     let state = chain.latest_state();
     for (a, want) in recipients.iter().zip(&balances) {
-        assert_eq!(state.account(a).expect("read").map(|i| i.balance), Some(*want));
+        assert_eq!(
+            state.account(a).expect("read").map(|i| i.balance),
+            Some(*want)
+        );
     }
     for h in &hashes {
         let h: alloy_primitives::B256 = serde_json::from_value(h.clone()).expect("hash");
-        assert!(chain.tx_location(&h).expect("read").is_some(), "tx {h} lost");
+        assert!(
+            chain.tx_location(&h).expect("read").is_some(),
+            "tx {h} lost"
+        );
     }
     drop(state);
     drop(chain);
@@ -167,15 +213,27 @@ fn sigkill_and_restart_loses_nothing() {
     for (a, want) in recipients.iter().zip(&balances) {
         assert_eq!(balance(&url, *a), *want);
     }
-    wait_for("commits after restart", 30, || (hex_u64(&rpc(&url, "eth_blockNumber", json!([])).ok()?) > after + 2).then_some(()));
+    wait_for("commits after restart", 30, || {
+        (hex_u64(&rpc(&url, "eth_blockNumber", json!([])).ok()?) > after + 2).then_some(())
+    });
     // A new transaction from a sender that already used nonces 0..3 is accepted with nonce 4.
     let k = dev_signer(0).expect("dev key");
-    let nonce = hex_u64(&rpc(&url, "eth_getTransactionCount", json!([k.address(), "pending"])).expect("nonce"));
+    let nonce = hex_u64(
+        &rpc(
+            &url,
+            "eth_getTransactionCount",
+            json!([k.address(), "pending"]),
+        )
+        .expect("nonce"),
+    );
     assert_eq!(nonce, 4);
 }
 
 fn raw_post(url: &str, body: &str) -> Value {
-    let mut resp = ureq::post(url).header("content-type", "application/json").send(body).expect("post");
+    let mut resp = ureq::post(url)
+        .header("content-type", "application/json")
+        .send(body)
+        .expect("post");
     resp.body_mut().read_json().expect("json")
 }
 
@@ -192,7 +250,12 @@ fn bad_input_gets_clear_errors_and_node_keeps_committing() {
         .expect("init");
     assert!(out.status.success());
     let config = dir.path().join("node.toml");
-    let text = std::fs::read_to_string(&config).expect("read").replace("empty_block_interval_ms = 2000", "empty_block_interval_ms = 100")
+    let text = std::fs::read_to_string(&config)
+        .expect("read")
+        .replace(
+            "empty_block_interval_ms = 2000",
+            "empty_block_interval_ms = 100",
+        )
         .replace("block_interval_ms = 500", "block_interval_ms = 50");
     std::fs::write(&config, text).expect("write");
     let _node = start(&config, &url);
@@ -201,33 +264,80 @@ fn bad_input_gets_clear_errors_and_node_keeps_committing() {
     let cases: &[(&str, i64, &str)] = &[
         ("{not json", -32700, "parse error"),
         (r#"{"jsonrpc":"2.0","id":1}"#, -32600, "missing \"method\""),
-        (r#"{"jsonrpc":"2.0","id":1,"method":"eth_nope","params":[]}"#, -32601, "the method eth_nope does not exist"),
-        (r#"{"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":["0x12"]}"#, -32602, "invalid argument 0 (address)"),
-        (r#"{"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":[]}"#, -32602, "missing value for required argument 0"),
-        (r#"{"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":["0x0000000000000000000000000000000000000001","soon"]}"#, -32602, "is not a block number or tag"),
-        (r#"{"jsonrpc":"2.0","id":1,"method":"eth_sendRawTransaction","params":["0x02c0"]}"#, -32000, "malformed transaction"),
-        (r#"{"jsonrpc":"2.0","id":1,"method":"eth_sendRawTransaction","params":["0xzz"]}"#, -32602, "invalid argument 0 (data)"),
+        (
+            r#"{"jsonrpc":"2.0","id":1,"method":"eth_nope","params":[]}"#,
+            -32601,
+            "the method eth_nope does not exist",
+        ),
+        (
+            r#"{"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":["0x12"]}"#,
+            -32602,
+            "invalid argument 0 (address)",
+        ),
+        (
+            r#"{"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":[]}"#,
+            -32602,
+            "missing value for required argument 0",
+        ),
+        (
+            r#"{"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":["0x0000000000000000000000000000000000000001","soon"]}"#,
+            -32602,
+            "is not a block number or tag",
+        ),
+        (
+            r#"{"jsonrpc":"2.0","id":1,"method":"eth_sendRawTransaction","params":["0x02c0"]}"#,
+            -32000,
+            "malformed transaction",
+        ),
+        (
+            r#"{"jsonrpc":"2.0","id":1,"method":"eth_sendRawTransaction","params":["0xzz"]}"#,
+            -32602,
+            "invalid argument 0 (data)",
+        ),
         (r#"[]"#, -32600, "empty batch"),
     ];
     for (body, code, msg) in cases {
         let v = raw_post(&url, body);
-        let err = v.get("error").unwrap_or_else(|| panic!("{body}: expected an error, got {v}"));
+        let err = v
+            .get("error")
+            .unwrap_or_else(|| panic!("{body}: expected an error, got {v}"));
         assert_eq!(err["code"].as_i64(), Some(*code), "{body}: {v}");
-        assert!(err["message"].as_str().unwrap_or_default().contains(msg), "{body}: {v}");
+        assert!(
+            err["message"].as_str().unwrap_or_default().contains(msg),
+            "{body}: {v}"
+        );
     }
     // A batch answers each call.
-    let v = raw_post(&url, r#"[{"jsonrpc":"2.0","id":1,"method":"eth_chainId"},{"jsonrpc":"2.0","id":2,"method":"nope"}]"#);
+    let v = raw_post(
+        &url,
+        r#"[{"jsonrpc":"2.0","id":1,"method":"eth_chainId"},{"jsonrpc":"2.0","id":2,"method":"nope"}]"#,
+    );
     assert_eq!(v[0]["result"], json!("0x539"));
     assert_eq!(v[1]["error"]["code"], json!(-32601));
     // A transaction the pool refuses says why.
     let k = dev_signer(1).expect("key");
-    let tx = sign_eip1559(&k, &TxParams {
-        chain_id: 1, nonce: 0, to: Some(Address::ZERO), value: U256::ZERO, input: Bytes::new(),
-        gas_limit: 21_000, max_fee_per_gas: 3_000_000_000, max_priority_fee_per_gas: 1,
-    }).expect("sign");
+    let tx = sign_eip1559(
+        &k,
+        &TxParams {
+            chain_id: 1,
+            nonce: 0,
+            to: Some(Address::ZERO),
+            value: U256::ZERO,
+            input: Bytes::new(),
+            gas_limit: 21_000,
+            max_fee_per_gas: 3_000_000_000,
+            max_priority_fee_per_gas: 1,
+        },
+    )
+    .expect("sign");
     let raw = Bytes::from(alloy_eips::eip2718::Encodable2718::encoded_2718(&tx));
     let e = rpc(&url, "eth_sendRawTransaction", json!([raw])).expect_err("wrong chain");
-    assert!(e.contains("wrong chain id: expected 1337, got Some(1)"), "{e}");
+    assert!(
+        e.contains("wrong chain id: expected 1337, got Some(1)"),
+        "{e}"
+    );
     // Still committing.
-    wait_for("commits after bad input", 30, || (hex_u64(&rpc(&url, "eth_blockNumber", json!([])).ok()?) > head0 + 2).then_some(()));
+    wait_for("commits after bad input", 30, || {
+        (hex_u64(&rpc(&url, "eth_blockNumber", json!([])).ok()?) > head0 + 2).then_some(())
+    });
 }

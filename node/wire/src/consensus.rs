@@ -10,15 +10,35 @@ pub const MAX_NESTED: usize = 4_096;
 
 fn to_pb(m: &SignedMessage) -> pb::ConsensusMessage {
     use pb::consensus_message::Body;
-    let vote = |view: &u64, seq: &u64, digest: &tc_types::B256| pb::Vote { view: *view, seq: *seq, digest: digest.to_vec() };
+    let vote = |view: &u64, seq: &u64, digest: &tc_types::B256| pb::Vote {
+        view: *view,
+        seq: *seq,
+        digest: digest.to_vec(),
+    };
     let body = match &m.payload {
-        Payload::PrePrepare { view, seq, digest, block } => {
-            Body::PrePrepare(pb::PrePrepare { view: *view, seq: *seq, digest: digest.to_vec(), block: block.clone() })
-        }
+        Payload::PrePrepare {
+            view,
+            seq,
+            digest,
+            block,
+        } => Body::PrePrepare(pb::PrePrepare {
+            view: *view,
+            seq: *seq,
+            digest: digest.to_vec(),
+            block: block.clone(),
+        }),
         Payload::Prepare { view, seq, digest } => Body::Prepare(vote(view, seq, digest)),
         Payload::Commit { view, seq, digest } => Body::Commit(vote(view, seq, digest)),
-        Payload::Checkpoint { seq, state } => Body::Checkpoint(pb::Checkpoint { seq: *seq, state_digest: state.to_vec() }),
-        Payload::ViewChange { new_view, stable_seq, checkpoint_proof, prepared } => Body::ViewChange(pb::ViewChange {
+        Payload::Checkpoint { seq, state } => Body::Checkpoint(pb::Checkpoint {
+            seq: *seq,
+            state_digest: state.to_vec(),
+        }),
+        Payload::ViewChange {
+            new_view,
+            stable_seq,
+            checkpoint_proof,
+            prepared,
+        } => Body::ViewChange(pb::ViewChange {
             new_view: *new_view,
             stable_seq: *stable_seq,
             checkpoint_proof: checkpoint_proof.iter().map(to_pb).collect(),
@@ -30,12 +50,21 @@ fn to_pb(m: &SignedMessage) -> pb::ConsensusMessage {
                 })
                 .collect(),
         }),
-        Payload::NewView { view, view_changes, pre_prepares } => Body::NewView(pb::NewView {
+        Payload::NewView {
+            view,
+            view_changes,
+            pre_prepares,
+        } => Body::NewView(pb::NewView {
             view: *view,
             view_changes: view_changes.iter().map(to_pb).collect(),
             pre_prepares: pre_prepares.iter().map(to_pb).collect(),
         }),
-        Payload::Status { view, view_changing, last_decided, stable_seq } => Body::Status(pb::Status {
+        Payload::Status {
+            view,
+            view_changing,
+            last_decided,
+            stable_seq,
+        } => Body::Status(pb::Status {
             view: *view,
             last_decided: *last_decided,
             stable_checkpoint: *stable_seq,
@@ -54,7 +83,10 @@ fn to_pb(m: &SignedMessage) -> pb::ConsensusMessage {
 
 fn list(field: &'static str, v: &[pb::ConsensusMessage]) -> Result<Vec<SignedMessage>, WireError> {
     if v.len() > MAX_NESTED {
-        return Err(WireError::Invalid { field, reason: format!("{} messages exceed the limit {MAX_NESTED}", v.len()) });
+        return Err(WireError::Invalid {
+            field,
+            reason: format!("{} messages exceed the limit {MAX_NESTED}", v.len()),
+        });
     }
     v.iter().map(from_pb).collect()
 }
@@ -62,18 +94,31 @@ fn list(field: &'static str, v: &[pb::ConsensusMessage]) -> Result<Vec<SignedMes
 fn from_pb(m: &pb::ConsensusMessage) -> Result<SignedMessage, WireError> {
     use pb::consensus_message::Body;
     check_version("ConsensusMessage", m.version)?;
-    let payload = match m.body.as_ref().ok_or(WireError::Missing("consensus.body"))? {
+    let payload = match m
+        .body
+        .as_ref()
+        .ok_or(WireError::Missing("consensus.body"))?
+    {
         Body::PrePrepare(p) => Payload::PrePrepare {
             view: p.view,
             seq: p.seq,
             digest: b256("consensus.pre_prepare.digest", &p.digest)?,
             block: p.block.clone(),
         },
-        Body::Prepare(v) => Payload::Prepare { view: v.view, seq: v.seq, digest: b256("consensus.prepare.digest", &v.digest)? },
-        Body::Commit(v) => Payload::Commit { view: v.view, seq: v.seq, digest: b256("consensus.commit.digest", &v.digest)? },
-        Body::Checkpoint(c) => {
-            Payload::Checkpoint { seq: c.seq, state: b256("consensus.checkpoint.state_digest", &c.state_digest)? }
-        }
+        Body::Prepare(v) => Payload::Prepare {
+            view: v.view,
+            seq: v.seq,
+            digest: b256("consensus.prepare.digest", &v.digest)?,
+        },
+        Body::Commit(v) => Payload::Commit {
+            view: v.view,
+            seq: v.seq,
+            digest: b256("consensus.commit.digest", &v.digest)?,
+        },
+        Body::Checkpoint(c) => Payload::Checkpoint {
+            seq: c.seq,
+            state: b256("consensus.checkpoint.state_digest", &c.state_digest)?,
+        },
         Body::ViewChange(vc) => {
             if vc.prepared.len() > MAX_NESTED {
                 return Err(WireError::Invalid {
@@ -84,15 +129,18 @@ fn from_pb(m: &pb::ConsensusMessage) -> Result<SignedMessage, WireError> {
             Payload::ViewChange {
                 new_view: vc.new_view,
                 stable_seq: vc.stable_seq,
-                checkpoint_proof: list("consensus.view_change.checkpoint_proof", &vc.checkpoint_proof)?,
+                checkpoint_proof: list(
+                    "consensus.view_change.checkpoint_proof",
+                    &vc.checkpoint_proof,
+                )?,
                 prepared: vc
                     .prepared
                     .iter()
                     .map(|p| {
                         Ok(PreparedProof {
-                            pre_prepare: from_pb(
-                                p.pre_prepare.as_ref().ok_or(WireError::Missing("consensus.view_change.prepared.pre_prepare"))?,
-                            )?,
+                            pre_prepare: from_pb(p.pre_prepare.as_ref().ok_or(
+                                WireError::Missing("consensus.view_change.prepared.pre_prepare"),
+                            )?)?,
                             prepares: list("consensus.view_change.prepared.prepares", &p.prepares)?,
                         })
                     })
@@ -110,9 +158,16 @@ fn from_pb(m: &pb::ConsensusMessage) -> Result<SignedMessage, WireError> {
             last_decided: s.last_decided,
             stable_seq: s.stable_checkpoint,
         },
-        Body::Decided(c) => Payload::Decided { certificate: certificate_from_pb(c)? },
+        Body::Decided(c) => Payload::Decided {
+            certificate: certificate_from_pb(c)?,
+        },
     };
-    Ok(SignedMessage { epoch: m.epoch, from: m.sender, payload, signature: b512("consensus.signature", &m.signature)? })
+    Ok(SignedMessage {
+        epoch: m.epoch,
+        from: m.sender,
+        payload,
+        signature: b512("consensus.signature", &m.signature)?,
+    })
 }
 
 /// Encode a signed PBFT message.
@@ -122,5 +177,8 @@ pub fn encode_consensus(m: &SignedMessage) -> Vec<u8> {
 
 /// Decode a signed PBFT message (signature not verified here: the engine does that).
 pub fn decode_consensus(bytes: &[u8]) -> Result<SignedMessage, WireError> {
-    from_pb(&decode_pb::<pb::ConsensusMessage>("ConsensusMessage", bytes)?)
+    from_pb(&decode_pb::<pb::ConsensusMessage>(
+        "ConsensusMessage",
+        bytes,
+    )?)
 }

@@ -26,11 +26,11 @@ pub mod pb {
     include!(concat!(env!("OUT_DIR"), "/trueconsensus.v1.rs"));
 }
 
+pub use consensus::{decode_consensus, encode_consensus};
 pub use convert::{
     decode_certified_block, decode_snail_block, decode_transaction, encode_certified_block,
     encode_snail_block, encode_transaction,
 };
-pub use consensus::{decode_consensus, encode_consensus};
 pub use event::{decode_event, encode_event};
 pub use sync::{
     ChainStatus, SyncRequest, SyncResponse, decode_sync_request, decode_sync_response,

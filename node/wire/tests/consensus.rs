@@ -2,21 +2,53 @@
 //! after re-encoding, and hostile bytes (random, truncated, deeply nested) give errors.
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use tc_consensus::pbft::{Ed25519Signer, Ed25519Verifier, Payload, PreparedProof, SignedMessage, Signer, Verifier, signing_bytes};
+use tc_consensus::pbft::{
+    Ed25519Signer, Ed25519Verifier, Payload, PreparedProof, SignedMessage, Signer, Verifier,
+    signing_bytes,
+};
 use tc_types::{B256, CertSignature, CommitCertificate};
 use tc_wire::{decode_consensus, encode_consensus};
 
 fn signed(signer: &Ed25519Signer, from: u32, payload: Payload) -> SignedMessage {
     let signature = signer.sign(&signing_bytes(7, &payload));
-    SignedMessage { epoch: 7, from, payload, signature }
+    SignedMessage {
+        epoch: 7,
+        from,
+        payload,
+        signature,
+    }
 }
 
 fn all_kinds() -> Vec<SignedMessage> {
     let s = Ed25519Signer::from_seed([5; 32]);
     let d = B256::repeat_byte(0xab);
-    let pp = signed(&s, 0, Payload::PrePrepare { view: 1, seq: 10, digest: d, block: vec![1, 2, 3] });
-    let prep = signed(&s, 1, Payload::Prepare { view: 1, seq: 10, digest: d });
-    let ckpt = signed(&s, 2, Payload::Checkpoint { seq: 16, state: B256::repeat_byte(1) });
+    let pp = signed(
+        &s,
+        0,
+        Payload::PrePrepare {
+            view: 1,
+            seq: 10,
+            digest: d,
+            block: vec![1, 2, 3],
+        },
+    );
+    let prep = signed(
+        &s,
+        1,
+        Payload::Prepare {
+            view: 1,
+            seq: 10,
+            digest: d,
+        },
+    );
+    let ckpt = signed(
+        &s,
+        2,
+        Payload::Checkpoint {
+            seq: 16,
+            state: B256::repeat_byte(1),
+        },
+    );
     let vc = signed(
         &s,
         3,
@@ -24,7 +56,10 @@ fn all_kinds() -> Vec<SignedMessage> {
             new_view: 2,
             stable_seq: 16,
             checkpoint_proof: vec![ckpt.clone(), ckpt.clone()],
-            prepared: vec![PreparedProof { pre_prepare: pp.clone(), prepares: vec![prep.clone()] }],
+            prepared: vec![PreparedProof {
+                pre_prepare: pp.clone(),
+                prepares: vec![prep.clone()],
+            }],
         },
     );
     let cert = CommitCertificate {
@@ -32,16 +67,44 @@ fn all_kinds() -> Vec<SignedMessage> {
         view: 1,
         seq: 10,
         block_hash: d,
-        signatures: vec![CertSignature { signer: 0, signature: s.sign(b"x") }],
+        signatures: vec![CertSignature {
+            signer: 0,
+            signature: s.sign(b"x"),
+        }],
     };
     vec![
         pp.clone(),
         prep,
-        signed(&s, 1, Payload::Commit { view: 1, seq: 10, digest: d }),
+        signed(
+            &s,
+            1,
+            Payload::Commit {
+                view: 1,
+                seq: 10,
+                digest: d,
+            },
+        ),
         ckpt,
         vc.clone(),
-        signed(&s, 2, Payload::NewView { view: 2, view_changes: vec![vc], pre_prepares: vec![pp] }),
-        signed(&s, 0, Payload::Status { view: 2, view_changing: true, last_decided: 9, stable_seq: 0 }),
+        signed(
+            &s,
+            2,
+            Payload::NewView {
+                view: 2,
+                view_changes: vec![vc],
+                pre_prepares: vec![pp],
+            },
+        ),
+        signed(
+            &s,
+            0,
+            Payload::Status {
+                view: 2,
+                view_changing: true,
+                last_decided: 9,
+                stable_seq: 0,
+            },
+        ),
         signed(&s, 1, Payload::Decided { certificate: cert }),
     ]
 }
@@ -52,7 +115,11 @@ fn every_kind_round_trips_and_signatures_still_verify() {
     for m in all_kinds() {
         let back = decode_consensus(&encode_consensus(&m)).expect(m.payload.kind());
         assert_eq!(back, m);
-        assert!(Ed25519Verifier.verify(&key, &back.signing_bytes(), &back.signature), "{}", m.payload.kind());
+        assert!(
+            Ed25519Verifier.verify(&key, &back.signing_bytes(), &back.signature),
+            "{}",
+            m.payload.kind()
+        );
     }
 }
 
@@ -80,9 +147,26 @@ fn hostile_bytes_are_errors() {
     }
     // Deep nesting (a NEW-VIEW inside a NEW-VIEW inside ...) is refused, not a stack overflow.
     let s = Ed25519Signer::from_seed([1; 32]);
-    let mut m = signed(&s, 0, Payload::Status { view: 0, view_changing: false, last_decided: 0, stable_seq: 0 });
+    let mut m = signed(
+        &s,
+        0,
+        Payload::Status {
+            view: 0,
+            view_changing: false,
+            last_decided: 0,
+            stable_seq: 0,
+        },
+    );
     for _ in 0..200 {
-        m = signed(&s, 0, Payload::NewView { view: 1, view_changes: vec![m], pre_prepares: vec![] });
+        m = signed(
+            &s,
+            0,
+            Payload::NewView {
+                view: 1,
+                view_changes: vec![m],
+                pre_prepares: vec![],
+            },
+        );
     }
     let err = decode_consensus(&encode_consensus(&m)).expect_err("too deep");
     assert!(err.to_string().contains("recursion"), "{err}");
@@ -94,10 +178,22 @@ fn errors_name_the_field() {
     m.version = 1;
     let err = decode_consensus(&prost::Message::encode_to_vec(&m)).expect_err("no body");
     assert_eq!(err.to_string(), "missing field consensus.body");
-    m.body = Some(tc_wire::pb::consensus_message::Body::Prepare(tc_wire::pb::Vote { view: 0, seq: 1, digest: vec![1; 31] }));
+    m.body = Some(tc_wire::pb::consensus_message::Body::Prepare(
+        tc_wire::pb::Vote {
+            view: 0,
+            seq: 1,
+            digest: vec![1; 31],
+        },
+    ));
     let err = decode_consensus(&prost::Message::encode_to_vec(&m)).expect_err("short digest");
-    assert_eq!(err.to_string(), "field consensus.prepare.digest: expected 32 bytes, got 31");
+    assert_eq!(
+        err.to_string(),
+        "field consensus.prepare.digest: expected 32 bytes, got 31"
+    );
     m.version = 2;
     let err = decode_consensus(&prost::Message::encode_to_vec(&m)).expect_err("version");
-    assert_eq!(err.to_string(), "unsupported protocol version 2 in ConsensusMessage (this node speaks 1)");
+    assert_eq!(
+        err.to_string(),
+        "unsupported protocol version 2 in ConsensusMessage (this node speaks 1)"
+    );
 }
