@@ -113,7 +113,8 @@ fn all_kinds() -> Vec<SignedMessage> {
 fn every_kind_round_trips_and_signatures_still_verify() {
     let key = Ed25519Signer::from_seed([5; 32]).public_key();
     for m in all_kinds() {
-        let back = decode_consensus(&encode_consensus(&m)).expect(m.payload.kind());
+        let back = decode_consensus(&encode_consensus(&m))
+            .unwrap_or_else(|e| panic!("{}: {e}", m.payload.kind()));
         assert_eq!(back, m);
         assert!(
             Ed25519Verifier.verify(&key, &back.signing_bytes(), &back.signature),
@@ -174,8 +175,10 @@ fn hostile_bytes_are_errors() {
 
 #[test]
 fn errors_name_the_field() {
-    let mut m = tc_wire::pb::ConsensusMessage::default();
-    m.version = 1;
+    let mut m = tc_wire::pb::ConsensusMessage {
+        version: 1,
+        ..Default::default()
+    };
     let err = decode_consensus(&prost::Message::encode_to_vec(&m)).expect_err("no body");
     assert_eq!(err.to_string(), "missing field consensus.body");
     m.body = Some(tc_wire::pb::consensus_message::Body::Prepare(
