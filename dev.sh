@@ -34,6 +34,17 @@ ensure_packages() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
+ensure_node() {
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    command -v apt-get >/dev/null || die "Node.js and npm are needed for the real-client tests (ethers): install them"
+    say "installing Node.js and npm (Debian packages)"
+    local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nodejs npm >/dev/null
+  fi
+  say "installing JS test clients (npm ci in e2e/js)"
+  npm ci --prefix e2e/js --no-audit --no-fund --loglevel=error >/dev/null
+}
+
 ensure_rust() {
   command -v cargo >/dev/null || die "cargo not found: install Rust (https://rustup.rs), then re-run"
 }
@@ -72,7 +83,7 @@ MSG
 }
 
 cmd_test() {
-  ensure_packages; ensure_rust
+  ensure_packages; ensure_rust; ensure_node
   say "cargo test (whole workspace)"
   cargo test --workspace --locked
   say "cargo clippy (warnings are errors)"

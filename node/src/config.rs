@@ -97,6 +97,9 @@ pub struct ApiSection {
     pub http: std::net::SocketAddr,
     /// Largest accepted request body (bytes).
     pub max_body_bytes: usize,
+    /// How many accounts of the dev mnemonic the node signs for (`eth_accounts`,
+    /// `eth_sendTransaction`); 0 = none.
+    pub dev_accounts: u32,
 }
 
 impl Default for ApiSection {
@@ -105,6 +108,7 @@ impl Default for ApiSection {
             enabled: true,
             http: std::net::SocketAddr::from(([127, 0, 0, 1], 8545)),
             max_body_bytes: 5 * 1024 * 1024,
+            dev_accounts: 10,
         }
     }
 }

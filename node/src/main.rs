@@ -253,7 +253,7 @@ fn run(config: &std::path::Path) -> anyhow::Result<()> {
     rt.block_on(async move {
         let api = cfg.api.clone();
         let node = Node::open(cfg)?;
-        let (handle, commands) = node.handle();
+        let (handle, commands) = node.handle()?;
         if api.enabled {
             let listener = tokio::net::TcpListener::bind(api.http)
                 .await

@@ -33,6 +33,13 @@ pub enum Command {
         /// Reply.
         reply: oneshot::Sender<Result<B256, TxError>>,
     },
+    /// A pooled (not yet committed) transaction by hash.
+    PooledTx {
+        /// Hash.
+        hash: B256,
+        /// Reply.
+        reply: oneshot::Sender<Option<RecoveredTx>>,
+    },
     /// Next nonce counting pooled transactions (`eth_getTransactionCount(…, "pending")`).
     PendingNonce {
         /// Account.
@@ -55,6 +62,8 @@ pub struct NodeHandle {
     pub chain_id: u64,
     /// Node name.
     pub name: String,
+    /// Accounts `eth_sendTransaction` signs for (`api.dev_accounts` of the dev mnemonic).
+    pub dev_accounts: std::sync::Arc<Vec<alloy_signer_local::PrivateKeySigner>>,
 }
 
 /// Everything the loop owns.
@@ -100,16 +109,18 @@ impl Node {
     }
 
     /// A handle for the API, and the receiving end of its commands.
-    pub fn handle(&self) -> (NodeHandle, mpsc::Receiver<Command>) {
+    pub fn handle(&self) -> anyhow::Result<(NodeHandle, mpsc::Receiver<Command>)> {
         let (tx, rx) = mpsc::channel(COMMAND_BUFFER);
+        let dev_accounts = std::sync::Arc::new(crate::keys::dev_signers(self.cfg.api.dev_accounts)?);
         let h = NodeHandle {
             commands: tx,
             chain: self.chain.clone(),
             events: self.events.clone(),
             chain_id: self.chain_id,
             name: self.cfg.node.name.clone(),
+            dev_accounts,
         };
-        (h, rx)
+        Ok((h, rx))
     }
 
     /// Run until `shutdown` resolves.
@@ -166,6 +177,9 @@ impl Node {
             Command::SubmitTx { raw, reply } => {
                 let result = self.submit(&raw);
                 let _ = reply.send(result);
+            }
+            Command::PooledTx { hash, reply } => {
+                let _ = reply.send(self.mempool.get(&hash).map(|p| p.tx.clone()));
             }
             Command::PendingNonce { address, reply } => {
                 let _ = reply.send(self.mempool.next_nonce(&address));
