@@ -10,8 +10,10 @@ const artifact = JSON.parse(readFileSync(artifactPath, "utf8"));
 const fail = (msg) => { console.error(`FAIL: ${msg}`); process.exit(1); };
 const expect = (cond, msg) => { if (!cond) fail(msg); };
 
-// Default settings, exactly as a user would write it.
-const provider = new ethers.JsonRpcProvider(url);
+// ethers shares identical requests made within 250 ms (`cacheTimeout`); on a chain that commits
+// faster than that (this one, or anvil's automine) the `pending` nonce read right after a receipt
+// can be the cached pre-transaction value. Turn that client-side cache off; nothing else changes.
+const provider = new ethers.JsonRpcProvider(url, undefined, { cacheTimeout: -1 });
 // Dev accounts 0 and 1 of "test test ... junk".
 const alice = new ethers.Wallet("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80", provider);
 const bob = new ethers.Wallet("0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d", provider);

@@ -9,11 +9,13 @@
 //! - [`producer`] solo-mode block production (build, execute, sign, persist atomically)
 //! - [`runtime`]  the event loop that owns the mempool and all chain writes
 //! - [`events`]   the stamped, bounded event bus
+//! - [`feed`]     `GET /events`: hello + snapshot, then batched events; slow clients resynced or dropped
 //! - [`rpc`]      minimal Ethereum JSON-RPC over HTTP (enough to submit and inspect transactions)
 
 pub mod chain;
 pub mod config;
 pub mod events;
+pub mod feed;
 pub mod genesis;
 pub mod keys;
 pub mod mempool;

@@ -258,8 +258,9 @@ fn run(config: &std::path::Path) -> anyhow::Result<()> {
             let listener = tokio::net::TcpListener::bind(api.http)
                 .await
                 .with_context(|| format!("bind api.http {}", api.http))?;
-            tracing::info!(addr = %api.http, "JSON-RPC listening");
-            let app = tc_node::rpc::router(handle, api.max_body_bytes);
+            tracing::info!(addr = %api.http, "JSON-RPC on POST /, events on GET /events");
+            let app = tc_node::rpc::router(handle.clone(), api.max_body_bytes)
+                .merge(tc_node::feed::router(handle));
             tokio::spawn(async move {
                 if let Err(e) = axum::serve(listener, app).await {
                     tracing::error!(error = %e, "API server stopped");

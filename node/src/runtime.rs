@@ -111,7 +111,8 @@ impl Node {
     /// A handle for the API, and the receiving end of its commands.
     pub fn handle(&self) -> anyhow::Result<(NodeHandle, mpsc::Receiver<Command>)> {
         let (tx, rx) = mpsc::channel(COMMAND_BUFFER);
-        let dev_accounts = std::sync::Arc::new(crate::keys::dev_signers(self.cfg.api.dev_accounts)?);
+        let dev_accounts =
+            std::sync::Arc::new(crate::keys::dev_signers(self.cfg.api.dev_accounts)?);
         let h = NodeHandle {
             commands: tx,
             chain: self.chain.clone(),

@@ -2,10 +2,10 @@
 //! some blocks, then (1) the database opened directly holds every committed block with its
 //! certificate and the same balances, and (2) the restarted node serves the same chain and
 //! keeps committing. Every wait has a deadline.
-use std::net::TcpListener;
+mod common;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use alloy_primitives::{Address, Bytes, U256};
 use serde_json::{Value, json};
@@ -13,76 +13,10 @@ use tc_node::config::NodeConfig;
 use tc_node::keys::{TxParams, dev_signer, sign_eip1559};
 use tc_types::StateReader;
 
-const BIN: &str = env!("CARGO_BIN_EXE_tc-node");
-
-struct Proc(Child);
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
-fn rpc(url: &str, method: &str, params: Value) -> Result<Value, String> {
-    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
-    let mut resp = ureq::post(url)
-        .send_json(&body)
-        .map_err(|e| e.to_string())?;
-    let v: Value = resp.body_mut().read_json().map_err(|e| e.to_string())?;
-    match v.get("error") {
-        Some(e) => Err(e.to_string()),
-        None => Ok(v.get("result").cloned().unwrap_or(Value::Null)),
-    }
-}
-
-fn hex_u64(v: &Value) -> u64 {
-    v.as_str()
-        .and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())
-        .expect("hex quantity")
-}
-
-fn wait_for<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {secs}s waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
+use common::{BIN, Proc, free_port, hex_u64, rpc, wait_for};
 
 fn start(config: &Path, url: &str) -> Proc {
-    let log = std::fs::File::create(config.with_file_name("node.log")).expect("log file");
-    let child = Command::new(BIN)
-        .args(["run", "--config"])
-        .arg(config)
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("spawn tc-node");
-    let mut p = Proc(child);
-    let log = config.with_file_name("node.log");
-    wait_for("JSON-RPC to answer", 30, || {
-        if let Ok(Some(status)) = p.0.try_wait() {
-            panic!(
-                "tc-node exited with {status}:\n{}",
-                std::fs::read_to_string(&log).unwrap_or_default()
-            );
-        }
-        rpc(url, "eth_blockNumber", json!([])).ok()
-    });
-    p
+    common::start(config, url, &config.with_file_name("node.log"))
 }
 
 fn balance(url: &str, a: Address) -> U256 {

@@ -9,14 +9,19 @@ use tc_types::{FastBlock, Log, Receipt, RecoveredTx, TxLocation};
 use super::{RpcError, hex_u64};
 
 /// keccak256(rlp([])) — the empty uncle list.
-const EMPTY_OMMERS: B256 = alloy_primitives::b256!("1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347");
+const EMPTY_OMMERS: B256 =
+    alloy_primitives::b256!("1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347");
 
 fn server(e: impl std::fmt::Display) -> RpcError {
     RpcError::server(e.to_string())
 }
 
 /// A committed transaction in geth's JSON form.
-pub(super) fn transaction_json(tx: &RecoveredTx, loc: Option<&TxLocation>, base_fee: u64) -> Result<Value, RpcError> {
+pub(super) fn transaction_json(
+    tx: &RecoveredTx,
+    loc: Option<&TxLocation>,
+    base_fee: u64,
+) -> Result<Value, RpcError> {
     use tc_types::Transaction as _;
     let effective = tx.tx.effective_gas_price(Some(base_fee));
     let t = alloy_rpc_types_eth::Transaction {
@@ -40,10 +45,17 @@ pub(super) fn bloom<'a>(logs: impl IntoIterator<Item = &'a Log>) -> Bloom {
 }
 
 /// A block in geth's JSON form (`full`: transaction objects instead of hashes).
-pub(super) fn block_json(chain: &ChainStore, block: &FastBlock, full: bool) -> Result<Value, RpcError> {
+pub(super) fn block_json(
+    chain: &ChainStore,
+    block: &FastBlock,
+    full: bool,
+) -> Result<Value, RpcError> {
     let h = &block.header;
     let hash = block.hash();
-    let receipts = chain.receipts(h.number).map_err(server)?.unwrap_or_default();
+    let receipts = chain
+        .receipts(h.number)
+        .map_err(server)?
+        .unwrap_or_default();
     let header = alloy_consensus::Header {
         parent_hash: h.parent_hash,
         ommers_hash: EMPTY_OMMERS,
@@ -77,17 +89,35 @@ pub(super) fn block_json(chain: &ChainStore, block: &FastBlock, full: bool) -> R
             .enumerate()
             .map(|(i, t)| {
                 let rec = RecoveredTx::recover(t.clone()).map_err(server)?;
-                let loc = TxLocation { block_number: h.number, block_hash: hash, index: i as u64 };
+                let loc = TxLocation {
+                    block_number: h.number,
+                    block_hash: hash,
+                    index: i as u64,
+                };
                 transaction_json(&rec, Some(&loc), h.base_fee)
             })
             .collect::<Result<_, _>>()?
     } else {
-        block.transactions.iter().map(|t| json!(t.tx_hash())).collect()
+        block
+            .transactions
+            .iter()
+            .map(|t| json!(t.tx_hash()))
+            .collect()
     };
     if let Value::Object(m) = &mut v {
         m.insert("transactions".into(), Value::Array(txs));
         m.insert("uncles".into(), json!([]));
-        m.insert("size".into(), hex_u64(block.transactions.iter().map(|t| t.eip2718_encoded_length() as u64).sum::<u64>() + 512));
+        m.insert(
+            "size".into(),
+            hex_u64(
+                block
+                    .transactions
+                    .iter()
+                    .map(|t| t.eip2718_encoded_length() as u64)
+                    .sum::<u64>()
+                    + 512,
+            ),
+        );
         // trueconsensus extensions: who decided the block.
         m.insert("epoch".into(), hex_u64(h.epoch));
         m.insert("view".into(), hex_u64(h.view));
@@ -107,11 +137,26 @@ pub(super) fn log_json(l: &Log, r: &Receipt, loc: &TxLocation, log_index: u64) -
 }
 
 /// A receipt in geth's JSON form.
-pub(super) fn receipt_json(r: &Receipt, loc: &TxLocation, chain: &ChainStore) -> Result<Value, RpcError> {
-    let receipts = chain.receipts(loc.block_number).map_err(server)?.unwrap_or_default();
-    let first_log_index: usize = receipts.iter().take(loc.index as usize).map(|r| r.logs.len()).sum();
-    let logs: Vec<Value> =
-        r.logs.iter().enumerate().map(|(i, l)| log_json(l, r, loc, (first_log_index + i) as u64)).collect();
+pub(super) fn receipt_json(
+    r: &Receipt,
+    loc: &TxLocation,
+    chain: &ChainStore,
+) -> Result<Value, RpcError> {
+    let receipts = chain
+        .receipts(loc.block_number)
+        .map_err(server)?
+        .unwrap_or_default();
+    let first_log_index: usize = receipts
+        .iter()
+        .take(loc.index as usize)
+        .map(|r| r.logs.len())
+        .sum();
+    let logs: Vec<Value> = r
+        .logs
+        .iter()
+        .enumerate()
+        .map(|(i, l)| log_json(l, r, loc, (first_log_index + i) as u64))
+        .collect();
     let contract = (r.contract_address != Address::ZERO).then_some(r.contract_address);
     let to = contract.is_none().then_some(r.to);
     Ok(json!({

@@ -7,12 +7,31 @@ mod format;
 
 /// Every method served.
 pub const METHODS: &[&str] = &[
-    "web3_clientVersion", "net_version", "net_listening", "net_peerCount", "eth_chainId", "eth_syncing",
-    "eth_blockNumber", "eth_gasPrice", "eth_maxPriorityFeePerGas", "eth_feeHistory", "eth_getBalance",
-    "eth_getTransactionCount", "eth_getCode", "eth_getStorageAt", "eth_call", "eth_estimateGas",
-    "eth_sendRawTransaction", "eth_sendTransaction", "eth_accounts", "eth_getTransactionByHash",
-    "eth_getTransactionReceipt", "eth_getBlockByNumber", "eth_getBlockByHash",
-    "eth_getBlockTransactionCountByNumber", "eth_getLogs",
+    "web3_clientVersion",
+    "net_version",
+    "net_listening",
+    "net_peerCount",
+    "eth_chainId",
+    "eth_syncing",
+    "eth_blockNumber",
+    "eth_gasPrice",
+    "eth_maxPriorityFeePerGas",
+    "eth_feeHistory",
+    "eth_getBalance",
+    "eth_getTransactionCount",
+    "eth_getCode",
+    "eth_getStorageAt",
+    "eth_call",
+    "eth_estimateGas",
+    "eth_sendRawTransaction",
+    "eth_sendTransaction",
+    "eth_accounts",
+    "eth_getTransactionByHash",
+    "eth_getTransactionReceipt",
+    "eth_getBlockByNumber",
+    "eth_getBlockByHash",
+    "eth_getBlockTransactionCountByNumber",
+    "eth_getLogs",
 ];
 
 /// Widest block range one `eth_getLogs` may scan.
@@ -304,7 +323,12 @@ async fn dispatch(h: &NodeHandle, method: &str, p: &[Value]) -> RpcResult {
         "net_peerCount" => Ok(hex_u64(0)),
         "eth_syncing" => Ok(json!(false)),
         "eth_maxPriorityFeePerGas" => Ok(hex_u64(1_000_000_000)),
-        "eth_accounts" => Ok(json!(h.dev_accounts.iter().map(|s| s.address()).collect::<Vec<_>>())),
+        "eth_accounts" => Ok(json!(
+            h.dev_accounts
+                .iter()
+                .map(|s| s.address())
+                .collect::<Vec<_>>()
+        )),
         "eth_feeHistory" => fee_history(h, p),
         "eth_call" | "eth_estimateGas" => call(h, method, p),
         "eth_sendTransaction" => send_transaction(h, p).await,
@@ -313,12 +337,19 @@ async fn dispatch(h: &NodeHandle, method: &str, p: &[Value]) -> RpcResult {
             match h.chain.transaction(&hash).map_err(|e| server(&e))? {
                 Some((tx, _, loc)) => {
                     let rec = RecoveredTx::recover(tx).map_err(|e| server(&e))?;
-                    let base = h.chain.header_by_number(loc.block_number).map_err(|e| server(&e))?.map_or(0, |hd| hd.base_fee);
+                    let base = h
+                        .chain
+                        .header_by_number(loc.block_number)
+                        .map_err(|e| server(&e))?
+                        .map_or(0, |hd| hd.base_fee);
                     format::transaction_json(&rec, Some(&loc), base)
                 }
                 None => {
                     let (reply, rx) = oneshot::channel();
-                    if h.commands.send(Command::PooledTx { hash, reply }).await.is_ok()
+                    if h.commands
+                        .send(Command::PooledTx { hash, reply })
+                        .await
+                        .is_ok()
                         && let Ok(Some(rec)) = rx.await
                     {
                         return format::transaction_json(&rec, None, 0);
@@ -332,16 +363,26 @@ async fn dispatch(h: &NodeHandle, method: &str, p: &[Value]) -> RpcResult {
                 Tag::Latest | Tag::Pending => head_number(h)?,
                 Tag::Number(n) => n,
             };
-            let Some(block) = h.chain.block_by_number(n).map_err(|e| server(&e))? else { return Ok(Value::Null) };
+            let Some(block) = h.chain.block_by_number(n).map_err(|e| server(&e))? else {
+                return Ok(Value::Null);
+            };
             if method == "eth_getBlockTransactionCountByNumber" {
                 return Ok(hex_u64(block.transactions.len() as u64));
             }
-            let full: bool = p.get(1).map(|_| param(p, 1, "full")).transpose()?.unwrap_or(false);
+            let full: bool = p
+                .get(1)
+                .map(|_| param(p, 1, "full"))
+                .transpose()?
+                .unwrap_or(false);
             format::block_json(&h.chain, &block, full)
         }
         "eth_getBlockByHash" => {
             let hash: B256 = param(p, 0, "hash")?;
-            let full: bool = p.get(1).map(|_| param(p, 1, "full")).transpose()?.unwrap_or(false);
+            let full: bool = p
+                .get(1)
+                .map(|_| param(p, 1, "full"))
+                .transpose()?
+                .unwrap_or(false);
             match h.chain.block_by_hash(&hash).map_err(|e| server(&e))? {
                 Some(block) => format::block_json(&h.chain, &block, full),
                 None => Ok(Value::Null),
@@ -357,7 +398,10 @@ async fn dispatch(h: &NodeHandle, method: &str, p: &[Value]) -> RpcResult {
 }
 
 fn head_number(h: &NodeHandle) -> Result<BlockNumber, RpcError> {
-    Ok(h.chain.fast_head().map_err(|e| RpcError::server(e.to_string()))?.map_or(0, |(n, _)| n))
+    Ok(h.chain
+        .fast_head()
+        .map_err(|e| RpcError::server(e.to_string()))?
+        .map_or(0, |(n, _)| n))
 }
 
 fn header(h: &NodeHandle, n: BlockNumber) -> Result<FastHeader, RpcError> {
@@ -423,18 +467,37 @@ fn call(h: &NodeHandle, method: &str, p: &[Value]) -> RpcResult {
 /// `eth_sendTransaction` for the node's dev accounts: fill nonce/gas/fees, sign, submit.
 async fn send_transaction(h: &NodeHandle, p: &[Value]) -> RpcResult {
     let req: TransactionRequest = param(p, 0, "transaction")?;
-    let from = req.from.ok_or_else(|| RpcError::params("invalid argument 0 (transaction): missing \"from\""))?;
+    let from = req
+        .from
+        .ok_or_else(|| RpcError::params("invalid argument 0 (transaction): missing \"from\""))?;
     let signer = h
         .dev_accounts
         .iter()
         .find(|s| s.address() == from)
-        .ok_or_else(|| RpcError::server(format!("unknown account {from}: eth_sendTransaction signs only for eth_accounts")))?;
+        .ok_or_else(|| {
+            RpcError::server(format!(
+                "unknown account {from}: eth_sendTransaction signs only for eth_accounts"
+            ))
+        })?;
     let nonce = match req.nonce {
         Some(n) => n,
         None => {
-            let latest = h.chain.latest_state().account(&from).map_err(|e| RpcError::server(e.to_string()))?.map_or(0, |a| a.nonce);
+            let latest = h
+                .chain
+                .latest_state()
+                .account(&from)
+                .map_err(|e| RpcError::server(e.to_string()))?
+                .map_or(0, |a| a.nonce);
             let (reply, rx) = oneshot::channel();
-            let pooled = if h.commands.send(Command::PendingNonce { address: from, reply }).await.is_ok() {
+            let pooled = if h
+                .commands
+                .send(Command::PendingNonce {
+                    address: from,
+                    reply,
+                })
+                .await
+                .is_ok()
+            {
                 rx.await.ok().flatten()
             } else {
                 None
@@ -447,8 +510,15 @@ async fn send_transaction(h: &NodeHandle, p: &[Value]) -> RpcResult {
         None => {
             let mut q = req.clone();
             q.nonce = None;
-            let est = call(h, "eth_estimateGas", &[serde_json::to_value(&q).map_err(|e| RpcError::server(e.to_string()))?])?;
-            let est = est.as_str().and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok()).unwrap_or(21_000);
+            let est = call(
+                h,
+                "eth_estimateGas",
+                &[serde_json::to_value(&q).map_err(|e| RpcError::server(e.to_string()))?],
+            )?;
+            let est = est
+                .as_str()
+                .and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())
+                .unwrap_or(21_000);
             est + est / 5
         }
     };
@@ -461,13 +531,20 @@ async fn send_transaction(h: &NodeHandle, p: &[Value]) -> RpcResult {
         value: req.value.unwrap_or_default(),
         input: req.input.input().cloned().unwrap_or_default(),
         gas_limit: gas,
-        max_fee_per_gas: req.max_fee_per_gas.or(req.gas_price).unwrap_or(u128::from(base) * 2 + tip),
+        max_fee_per_gas: req
+            .max_fee_per_gas
+            .or(req.gas_price)
+            .unwrap_or(u128::from(base) * 2 + tip),
         max_priority_fee_per_gas: tip,
     };
-    let tx = crate::keys::sign_eip1559(signer, &params).map_err(|e| RpcError::server(e.to_string()))?;
+    let tx =
+        crate::keys::sign_eip1559(signer, &params).map_err(|e| RpcError::server(e.to_string()))?;
     let raw = Bytes::from(alloy_eips::eip2718::Encodable2718::encoded_2718(&tx));
     let (reply, rx) = oneshot::channel();
-    h.commands.send(Command::SubmitTx { raw, reply }).await.map_err(|_| RpcError::server("node is shutting down"))?;
+    h.commands
+        .send(Command::SubmitTx { raw, reply })
+        .await
+        .map_err(|_| RpcError::server("node is shutting down"))?;
     match rx.await {
         Ok(Ok(hash)) => Ok(json!(hash)),
         Ok(Err(e)) => Err(RpcError::server(e.to_string())),
@@ -477,7 +554,10 @@ async fn send_transaction(h: &NodeHandle, p: &[Value]) -> RpcResult {
 
 /// `eth_feeHistory(blockCount, newestBlock, rewardPercentiles)`.
 fn fee_history(h: &NodeHandle, p: &[Value]) -> RpcResult {
-    let count: Value = p.first().cloned().ok_or_else(|| RpcError::params("missing value for required argument 0 (blockCount)"))?;
+    let count: Value = p
+        .first()
+        .cloned()
+        .ok_or_else(|| RpcError::params("missing value for required argument 0 (blockCount)"))?;
     let count = match &count {
         Value::Number(n) => n.as_u64(),
         Value::String(s) => u64::from_str_radix(s.trim_start_matches("0x"), 16).ok(),
@@ -489,7 +569,11 @@ fn fee_history(h: &NodeHandle, p: &[Value]) -> RpcResult {
         Tag::Latest | Tag::Pending => head_number(h)?,
         Tag::Number(n) => n.min(head_number(h)?),
     };
-    let percentiles: Vec<f64> = p.get(2).map(|_| param(p, 2, "rewardPercentiles")).transpose()?.unwrap_or_default();
+    let percentiles: Vec<f64> = p
+        .get(2)
+        .map(|_| param(p, 2, "rewardPercentiles"))
+        .transpose()?
+        .unwrap_or_default();
     let oldest = newest.saturating_sub(count - 1);
     let mut base = Vec::new();
     let mut ratio = Vec::new();
@@ -497,11 +581,18 @@ fn fee_history(h: &NodeHandle, p: &[Value]) -> RpcResult {
     for n in oldest..=newest {
         let hd = header(h, n)?;
         base.push(hex_u64(hd.base_fee));
-        ratio.push(json!(if hd.gas_limit == 0 { 0.0 } else { hd.gas_used as f64 / hd.gas_limit as f64 }));
-        reward.push(Value::Array(percentiles.iter().map(|_| hex_u64(1_000_000_000)).collect()));
+        ratio.push(json!(if hd.gas_limit == 0 {
+            0.0
+        } else {
+            hd.gas_used as f64 / hd.gas_limit as f64
+        }));
+        reward.push(Value::Array(
+            percentiles.iter().map(|_| hex_u64(1_000_000_000)).collect(),
+        ));
     }
     base.push(hex_u64(header(h, newest)?.base_fee));
-    let mut out = json!({"oldestBlock": hex_u64(oldest), "baseFeePerGas": base, "gasUsedRatio": ratio});
+    let mut out =
+        json!({"oldestBlock": hex_u64(oldest), "baseFeePerGas": base, "gasUsedRatio": ratio});
     if !percentiles.is_empty()
         && let Value::Object(m) = &mut out
     {
@@ -522,24 +613,50 @@ fn logs(h: &NodeHandle, p: &[Value]) -> RpcResult {
     };
     let (from, to) = match &filter.block_option {
         FilterBlockOption::AtBlockHash(hash) => {
-            let n = h.chain.block_number(hash).map_err(|e| RpcError::server(e.to_string()))?.ok_or_else(|| RpcError::server("unknown block"))?;
+            let n = h
+                .chain
+                .block_number(hash)
+                .map_err(|e| RpcError::server(e.to_string()))?
+                .ok_or_else(|| RpcError::server("unknown block"))?;
             (n, n)
         }
-        FilterBlockOption::Range { from_block, to_block } => (resolve(from_block.as_ref(), head), resolve(to_block.as_ref(), head).min(head)),
+        FilterBlockOption::Range {
+            from_block,
+            to_block,
+        } => (
+            resolve(from_block.as_ref(), head),
+            resolve(to_block.as_ref(), head).min(head),
+        ),
     };
     if to >= from && to - from >= MAX_LOG_RANGE {
-        return Err(RpcError::server(format!("query exceeds max block range {MAX_LOG_RANGE}")));
+        return Err(RpcError::server(format!(
+            "query exceeds max block range {MAX_LOG_RANGE}"
+        )));
     }
     let mut out = Vec::new();
     for n in from..=to {
-        let Some(receipts) = h.chain.receipts(n).map_err(|e| RpcError::server(e.to_string()))? else { continue };
+        let Some(receipts) = h
+            .chain
+            .receipts(n)
+            .map_err(|e| RpcError::server(e.to_string()))?
+        else {
+            continue;
+        };
         if receipts.iter().all(|r| r.logs.is_empty()) {
             continue;
         }
-        let block_hash = h.chain.block_hash(n).map_err(|e| RpcError::server(e.to_string()))?.unwrap_or_default();
+        let block_hash = h
+            .chain
+            .block_hash(n)
+            .map_err(|e| RpcError::server(e.to_string()))?
+            .unwrap_or_default();
         let mut log_index = 0u64;
         for (i, r) in receipts.iter().enumerate() {
-            let loc = TxLocation { block_number: n, block_hash, index: i as u64 };
+            let loc = TxLocation {
+                block_number: n,
+                block_hash,
+                index: i as u64,
+            };
             for l in &r.logs {
                 if filter.matches_address(l.address) && filter.matches_topics(&l.topics) {
                     out.push(format::log_json(l, r, &loc, log_index));

@@ -1,0 +1,134 @@
+//! Helpers shared by the process tests: spawn `tc-node` from a fresh `init`, JSON-RPC calls,
+//! and waits that always have a deadline.
+#![allow(dead_code, unreachable_pub)]
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_tc-node");
+
+/// A child process killed (SIGKILL) and reaped on drop.
+pub struct Proc(pub Child);
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+pub fn wait_for<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {secs}s waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+pub fn rpc(url: &str, method: &str, params: Value) -> Result<Value, String> {
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+    let mut resp = ureq::post(url)
+        .send_json(&body)
+        .map_err(|e| e.to_string())?;
+    let v: Value = resp.body_mut().read_json().map_err(|e| e.to_string())?;
+    match v.get("error") {
+        Some(e) => Err(e.to_string()),
+        None => Ok(v.get("result").cloned().unwrap_or(Value::Null)),
+    }
+}
+
+pub fn hex_u64(v: &Value) -> u64 {
+    v.as_str()
+        .and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())
+        .expect("hex quantity")
+}
+
+/// A node directory made by `tc-node init`, with fast block intervals for tests.
+pub struct TestNode {
+    pub dir: tempfile::TempDir,
+    pub port: u16,
+    pub url: String,
+    pub config: PathBuf,
+}
+
+impl TestNode {
+    pub fn init(block_interval_ms: u64, empty_block_interval_ms: u64) -> Self {
+        let dir = tempfile::tempdir().expect("tmp");
+        let port = free_port();
+        let out = Command::new(BIN)
+            .args(["init", "--dir"])
+            .arg(dir.path())
+            .args(["--http", &format!("127.0.0.1:{port}")])
+            .output()
+            .expect("init");
+        assert!(
+            out.status.success(),
+            "init failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let config = dir.path().join("node.toml");
+        let text = std::fs::read_to_string(&config)
+            .expect("read config")
+            .replace(
+                "empty_block_interval_ms = 2000",
+                &format!("empty_block_interval_ms = {empty_block_interval_ms}"),
+            )
+            .replace(
+                "\nblock_interval_ms = 500",
+                &format!("\nblock_interval_ms = {block_interval_ms}"),
+            );
+        std::fs::write(&config, text).expect("write config");
+        Self {
+            dir,
+            port,
+            url: format!("http://127.0.0.1:{port}"),
+            config,
+        }
+    }
+
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.path().join("node.log")
+    }
+
+    /// Start `tc-node run` and wait until JSON-RPC answers (fails with the node's log if it exits).
+    pub fn start(&self) -> Proc {
+        start(&self.config, &self.url, &self.log_path())
+    }
+}
+
+pub fn start(config: &Path, url: &str, log: &Path) -> Proc {
+    let file = std::fs::File::create(log).expect("log file");
+    let child = Command::new(BIN)
+        .args(["run", "--config"])
+        .arg(config)
+        .stdout(Stdio::null())
+        .stderr(file)
+        .spawn()
+        .expect("spawn");
+    let mut p = Proc(child);
+    wait_for("JSON-RPC to answer", 30, || {
+        if let Ok(Some(status)) = p.0.try_wait() {
+            panic!(
+                "tc-node exited with {status}:\n{}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            );
+        }
+        rpc(url, "eth_blockNumber", json!([])).ok()
+    });
+    p
+}

@@ -1,0 +1,85 @@
+//! `GET /events` on a real node: hello with the schema version, a snapshot, then batched
+//! events — a submitted transaction shows up as `tx_admitted` and then in a
+//! `fast_block_committed` with one transaction.
+mod common;
+
+use alloy_primitives::{Address, Bytes, U256};
+use common::{TestNode, rpc};
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+use tc_node::keys::{TxParams, dev_signer, sign_eip1559};
+use tokio_tungstenite::tungstenite::Message;
+
+async fn next_json(
+    ws: &mut (impl StreamExt<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin),
+) -> Value {
+    loop {
+        let msg = tokio::time::timeout(std::time::Duration::from_secs(30), ws.next())
+            .await
+            .expect("a frame within 30s")
+            .expect("stream open")
+            .expect("frame");
+        if let Message::Text(t) = msg {
+            return serde_json::from_str(&t).expect("json frame");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_feed_starts_with_snapshot_then_streams_commits() {
+    let node = TestNode::init(50, 0);
+    let _p = node.start();
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{}/events", node.port))
+            .await
+            .expect("connect");
+    let hello = next_json(&mut ws).await;
+    assert_eq!(hello["type"], "hello");
+    assert_eq!(hello["schema_version"], json!(tc_types::SCHEMA_VERSION));
+    assert_eq!(hello["chain_id"], json!(1337));
+    let snap = next_json(&mut ws).await;
+    assert_eq!(snap["type"], "snapshot");
+    assert_eq!(
+        snap["committee"]["members"].as_array().map(Vec::len),
+        Some(1)
+    );
+
+    let tx = sign_eip1559(
+        &dev_signer(2).expect("key"),
+        &TxParams {
+            chain_id: 1337,
+            nonce: 0,
+            to: Some(Address::repeat_byte(7)),
+            value: U256::from(5),
+            input: Bytes::new(),
+            gas_limit: 21_000,
+            max_fee_per_gas: 3_000_000_000,
+            max_priority_fee_per_gas: 1,
+        },
+    )
+    .expect("sign");
+    let raw = Bytes::from(alloy_eips::eip2718::Encodable2718::encoded_2718(&tx));
+    let url = node.url.clone();
+    let hash =
+        tokio::task::spawn_blocking(move || rpc(&url, "eth_sendRawTransaction", json!([raw])))
+            .await
+            .expect("join")
+            .expect("send");
+
+    let (mut admitted, mut committed) = (false, false);
+    while !(admitted && committed) {
+        let frame = next_json(&mut ws).await;
+        assert_eq!(frame["type"], "events", "{frame}");
+        for e in frame["events"].as_array().expect("events array") {
+            let ev = &e["event"];
+            if ev["type"] == "tx_admitted" && ev["hash"] == hash {
+                admitted = true;
+            }
+            if ev["type"] == "fast_block_committed" && ev["tx_count"] == json!(1) {
+                assert!(admitted, "commit before admission");
+                assert_eq!(ev["signers"], json!([0]));
+                committed = true;
+            }
+        }
+    }
+}
