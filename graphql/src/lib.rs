@@ -1,3 +1,40 @@
-//! GraphQL schema (EIP-1767 + hybrid extensions) over a read trait
+//! GraphQL for trueconsensus: geth's EIP-1767 schema (same names and scalars where they apply)
+//! over a [`NodeApi`]; no server binding (the node mounts it at `/graphql`).
 //!
-//! Not built yet: see the open issues.
+//! Map:
+//! - [`scalars`] `Bytes32`, `Address`, `Bytes`, `BigInt`, `Long` encoded as geth does
+//! - [`objects`] `Block`, `Transaction`, `Account`, `Log`, `CallResult`, `SyncState`, `Pending`
+//! - [`query`]   `Query` and `Mutation` roots, limits, [`schema`]
+//!
+//! Not yet: subscriptions, the hybrid extensions (snail blocks, committees, consensus, peers).
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+pub mod objects;
+pub mod query;
+pub mod scalars;
+
+pub use query::{MAX_BLOCK_RANGE, MAX_COMPLEXITY, MAX_DEPTH, TcSchema, schema};
+
+use alloy_primitives::{B256, Bytes};
+use tc_storage::ChainStore;
+use tc_types::RecoveredTx;
+
+/// A boxed future (object-safe async in [`NodeApi`]).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What the schema needs from a node.
+pub trait NodeApi: Send + Sync {
+    /// The chain (read-only use).
+    fn chain(&self) -> &ChainStore;
+    /// Chain id.
+    fn chain_id(&self) -> u64;
+    /// Submit raw EIP-2718 bytes; the hash or why it was refused.
+    fn send_raw_transaction(&self, raw: Bytes) -> BoxFuture<'_, Result<B256, String>>;
+    /// Transactions in the pool.
+    fn pending_transactions(&self) -> BoxFuture<'_, Vec<RecoveredTx>>;
+}
+
+/// Shared handle stored in the schema's data.
+pub type Api = Arc<dyn NodeApi>;
