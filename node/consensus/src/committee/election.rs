@@ -221,7 +221,7 @@ pub fn sample(candidates: &[Candidate], size: usize, seed: B256) -> Vec<Candidat
         }
         picked.push(pool.remove(idx));
     }
-    picked.sort_by(|a, b| a.key.cmp(&b.key));
+    picked.sort_by_key(|c| c.key);
     picked
 }
 

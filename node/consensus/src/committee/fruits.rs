@@ -203,7 +203,8 @@ mod tests {
             freshness: 17,
             max_fruits: 3,
         };
-        let cases: Vec<(&str, Vec<u64>, FruitContext, Result<(), FruitError>)> = vec![
+        type Case = (&'static str, Vec<u64>, FruitContext, Result<(), FruitError>);
+        let cases: Vec<Case> = vec![
             ("empty", vec![], ctx(5, &[]), Ok(())),
             ("fresh ascending", vec![6, 7, 9], ctx(5, &[8]), Ok(())),
             (

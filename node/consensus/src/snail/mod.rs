@@ -21,7 +21,7 @@ pub mod tree;
 pub mod validate;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use pow::{MineStep, Miner, PowError, check_pow, meets_target, mine, pow_hash, pow_target};
 pub use retarget::{RetargetConfig, next_difficulty};
