@@ -310,6 +310,12 @@ fn fork_choice_heaviest_then_lowest_hash_and_reorg() {
     assert!(!t.is_canonical(&a[1]));
     assert_eq!(t.ancestor(&a[2], 1), Some(a[0]));
     assert_eq!(t.ancestor(&f3h, 2), Some(f1h));
+    assert_eq!(t.ancestor(&f1h, 3), None, "no ancestor above the block");
+    assert_eq!(
+        t.ancestor(&a[0], 2),
+        None,
+        "not even on the canonical chain"
+    );
 }
 
 #[test]

@@ -163,6 +163,9 @@ impl SnailTree {
 
     /// The ancestor of `hash` (inclusive) at `number`.
     pub fn ancestor(&self, hash: &B256, number: u64) -> Option<B256> {
+        if self.entries.get(hash)?.block.header.number < number {
+            return None;
+        }
         if self.is_canonical(hash) {
             return self.canonical_hash(number);
         }
