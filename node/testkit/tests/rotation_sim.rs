@@ -66,6 +66,16 @@ fn rotation_no_faults() {
 }
 
 #[test]
+fn rotation_member_paused_across_handover() {
+    check(RotationProfile::member_paused());
+}
+
+#[test]
+fn rotation_primary_paused_across_handover() {
+    check(RotationProfile::primary_paused());
+}
+
+#[test]
 fn rotation_drops_delays() {
     check(RotationProfile::drops_delays());
 }

@@ -1,29 +1,14 @@
-//! The hybrid simulator: every node mines a real (low-difficulty) snail chain, derives the
-//! committees with [`EpochSchedule`], and the PBFT engines are swapped at the switch heights.
-//!
-//! Model (one virtual clock, seeded): snail blocks are mined by a random node at exponential
-//! intervals on its own head (real PoW via [`mine`], fruits from its own fast chain) and gossiped
-//! reliably with network delay; PBFT messages go through the profile's faulty network;
-//! committed fast blocks (certificates) are gossiped reliably to every node, which applies
-//! them in order after checking the certificate against the committee of that height's epoch
-//! from its *own* schedule. A member starts the engine of epoch `e` once its fast chain reaches
-//! `H_e − 1` and drops the engine of the previous epoch; a primary proposes seq `s` only when
-//! it has block `s − 1` and its schedule knows `next_committee` for `s`.
-//!
-//! Checks: agreement on every fast block, certificates valid for the epoch's committee, every
-//! node derives the same committee for every epoch, the last block of each epoch names the next
-//! committee (and no other block names one), and the commit gap at each rotation against the
-//! median interval ([`RotationReport`]).
+//! The hybrid simulation state and its event loop.
+mod check;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use rand::{Rng as _, SeedableRng as _};
 use rand_chacha::ChaCha8Rng;
 use sha2::{Digest as _, Sha256};
-use tc_consensus::committee::{
-    ElectionConfig, EpochSchedule, FruitConfig, HybridConfig, RotationConfig,
-};
+use tc_consensus::committee::{EpochSchedule, FruitConfig};
 use tc_consensus::pbft::{
-    Config, Ed25519Signer, Engine, Input, Output, SignedMessage, Signer as _, TimeoutKind,
+    Ed25519Signer, Engine, Input, Output, SignedMessage, Signer as _, TimeoutKind,
     verify_certificate,
 };
 use tc_consensus::snail::{RetargetConfig, SnailConfig, SnailError, SnailTree, mine};
@@ -32,114 +17,8 @@ use tc_types::{
     fruits_hash,
 };
 
+use super::{GENESIS_MS, RotationProfile, RotationReport};
 use crate::crypto::{CachingSigner, CachingVerifier, test_signer};
-use crate::network::NetProfile;
-
-/// Wall-clock offset of virtual time 0 (snail timestamps are `GENESIS_MS + now`).
-const GENESIS_MS: u64 = 1_700_000_000_000;
-
-/// A hybrid run's parameters.
-#[derive(Clone, Debug)]
-pub struct RotationProfile {
-    /// Name.
-    pub name: String,
-    /// Nodes (all mine; the genesis committee is nodes `0..committee_size`).
-    pub nodes: usize,
-    /// Epochs that must complete (the fast chain must enter epoch `epochs`).
-    pub epochs: u64,
-    /// Mean snail block interval (virtual ms, exponential).
-    pub snail_interval_ms: u64,
-    /// Network for PBFT messages.
-    pub net: NetProfile,
-    /// Election and rotation rules.
-    pub hybrid: HybridConfig,
-    /// PBFT engine configuration.
-    pub engine: Config,
-    /// Give up after this much virtual time.
-    pub deadline_ms: u64,
-    /// Check every rotation gap ≤ 2 × the median commit interval.
-    pub check_gap: bool,
-}
-
-impl RotationProfile {
-    /// Seven nodes, committees of four, eight-block epochs (λ = 2), clean network.
-    pub fn no_faults() -> Self {
-        Self {
-            name: "rotation/no-faults".into(),
-            nodes: 7,
-            epochs: 5,
-            snail_interval_ms: 300,
-            net: NetProfile::clean(),
-            hybrid: HybridConfig {
-                election: ElectionConfig {
-                    epoch_length: 8,
-                    lambda: 2,
-                    committee_size: 4,
-                },
-                rotation: RotationConfig {
-                    switch_margin: 120,
-                    min_epoch_blocks: 4,
-                },
-            },
-            engine: Config {
-                checkpoint_interval: 4,
-                window: 8,
-                max_in_flight: 4,
-                view_timeout_ms: 400,
-                status_interval_ms: 400,
-                certificate_retention: 64,
-                future_buffer: 4_096,
-            },
-            deadline_ms: 120_000,
-            check_gap: true,
-        }
-    }
-
-    /// As [`Self::no_faults`], with 5 % drops, 2 % duplicates and 5–80 ms delays on PBFT
-    /// messages for the whole run. The rotation gap is measured but not checked: when the new
-    /// primary's PRE-PREPARE for `H_e` is lost to two of three members the block waits for a
-    /// view change (≈ `view_timeout_ms`), exactly as at any other height.
-    pub fn drops_delays() -> Self {
-        let mut p = Self::no_faults();
-        p.name = "rotation/drops-delays".into();
-        p.check_gap = false;
-        p.net = NetProfile {
-            drop_prob: 0.05,
-            dup_prob: 0.02,
-            delay: crate::network::Delay::Uniform { min: 5, max: 80 },
-            stable_delay: crate::network::Delay::Uniform { min: 5, max: 40 },
-            stable_ms: 60_000,
-            partition: None,
-        };
-        p
-    }
-}
-
-/// What a hybrid run measured and found.
-#[derive(Clone, Debug, Default)]
-pub struct RotationReport {
-    /// Seed.
-    pub seed: u64,
-    /// Violations (empty = pass).
-    pub violations: Vec<String>,
-    /// Switch heights `H_1, H_2, …` reached.
-    pub switch_heights: Vec<u64>,
-    /// Committee sizes per epoch (from node 0).
-    pub committee_sizes: Vec<usize>,
-    /// Median commit interval (ms) between consecutive fast blocks.
-    pub median_interval_ms: u64,
-    /// Largest commit interval (ms) away from the switch heights.
-    pub max_interval_ms: u64,
-    /// Commit gap (ms) into each switch height.
-    pub rotation_gaps_ms: Vec<u64>,
-    /// Fast blocks committed (by every node).
-    pub fast_height: u64,
-    /// Snail height (node 0).
-    pub snail_height: u64,
-    /// Virtual end time.
-    pub end_ms: u64,
-}
-
 #[derive(Debug)]
 enum Ev {
     Msg {
@@ -160,6 +39,10 @@ enum Ev {
         cert: CommitCertificate,
     },
     Mine,
+    Pause,
+    Resume {
+        node: usize,
+    },
 }
 
 struct RNode {
@@ -176,7 +59,7 @@ struct RNode {
     buffered: BTreeMap<u64, Vec<SignedMessage>>,
 }
 
-struct HybridSim {
+pub(super) struct HybridSim {
     p: RotationProfile,
     nodes: Vec<RNode>,
     by_key: BTreeMap<PubKey, usize>,
@@ -189,6 +72,10 @@ struct HybridSim {
     proposals: BTreeMap<B256, (u64, u64, B256)>,
     first_commit: BTreeMap<u64, u64>,
     violations: Vec<String>,
+    /// The paused node and when it resumes.
+    paused: Option<(usize, u64)>,
+    /// Which node was paused (for the report).
+    paused_node: Option<usize>,
 }
 
 fn snail_config(p: &RotationProfile) -> SnailConfig {
@@ -208,7 +95,7 @@ fn snail_config(p: &RotationProfile) -> SnailConfig {
 }
 
 impl HybridSim {
-    fn new(p: &RotationProfile, seed: u64) -> Result<Self, String> {
+    pub(super) fn new(p: &RotationProfile, seed: u64) -> Result<Self, String> {
         let genesis_snail = SnailBlock {
             header: SnailHeader {
                 difficulty: 4,
@@ -263,6 +150,8 @@ impl HybridSim {
             proposals: BTreeMap::new(),
             first_commit: BTreeMap::new(),
             violations: Vec::new(),
+            paused: None,
+            paused_node: None,
         })
     }
 
@@ -508,6 +397,9 @@ impl HybridSim {
 
     fn mine_block(&mut self) {
         let m = self.rng.gen_range(0..self.nodes.len());
+        if self.paused.is_some_and(|(p, _)| p == m) {
+            return;
+        }
         let n = &self.nodes[m];
         let fast = &n.fast;
         let fruits = n.tree.select_fruits(fast.len() as u64, |k| {
@@ -551,11 +443,14 @@ impl HybridSim {
         })
     }
 
-    fn run(mut self, seed: u64) -> RotationReport {
+    pub(super) fn run(mut self, seed: u64) -> RotationReport {
         for i in 0..self.nodes.len() {
             self.advance(i);
         }
         self.next_mine();
+        if let Some((from, _)) = self.p.pause {
+            self.push(from, Ev::Pause);
+        }
         while !self.done() {
             let Some(((at, _), ev)) = self.queue.pop_first() else {
                 break;
@@ -564,7 +459,22 @@ impl HybridSim {
                 break;
             }
             self.now = at;
+            let target = match &ev {
+                Ev::Msg { to, .. } | Ev::Snail { to, .. } | Ev::Cert { to, .. } => Some(*to),
+                Ev::Timer { node, .. } => Some(*node),
+                Ev::Mine | Ev::Pause | Ev::Resume { .. } => None,
+            };
+            if let Some((p, until)) = self.paused
+                && target == Some(p)
+            {
+                if let Ev::Timer { .. } = ev {
+                    self.push(until, ev); // a stopped process's timers fire late
+                }
+                continue; // network input to a stopped process is lost
+            }
             match ev {
+                Ev::Pause => self.pause(),
+                Ev::Resume { node } => self.resume(node),
                 Ev::Msg { to, msg } => {
                     let epoch = msg.epoch;
                     if self.nodes[to].engines.contains_key(&epoch) {
@@ -601,113 +511,5 @@ impl HybridSim {
             }
         }
         self.report(seed)
-    }
-
-    fn report(mut self, seed: u64) -> RotationReport {
-        let mut r = RotationReport {
-            seed,
-            end_ms: self.now,
-            ..RotationReport::default()
-        };
-        if !self.done() {
-            let heads: Vec<usize> = self.nodes.iter().map(|n| n.fast.len()).collect();
-            let epochs: Vec<u64> = self
-                .nodes
-                .iter()
-                .map(|n| n.schedule.latest_epoch())
-                .collect();
-            self.violations.push(format!(
-                "liveness: not all nodes entered epoch {} by {} ms (fast heads {heads:?}, epochs {epochs:?})",
-                self.p.epochs, self.now
-            ));
-        }
-        // Agreement on the fast chain.
-        let common = self.nodes.iter().map(|n| n.fast.len()).min().unwrap_or(0);
-        r.fast_height = common as u64;
-        for s in 0..common {
-            let d = self.nodes[0].fast[s].0;
-            if let Some(j) = self.nodes.iter().position(|n| n.fast[s].0 != d) {
-                self.violations
-                    .push(format!("agreement: seq {} differs at node {j}", s + 1));
-            }
-        }
-        // Committees: identical on every node for every epoch they all determined.
-        let last = self
-            .nodes
-            .iter()
-            .map(|n| n.schedule.latest_epoch())
-            .min()
-            .unwrap_or(0);
-        for e in 0..=last {
-            let h0 = self.nodes[0].schedule.committee(e).map(Committee::hash);
-            if let Some(j) = self
-                .nodes
-                .iter()
-                .position(|n| n.schedule.committee(e).map(Committee::hash) != h0)
-            {
-                self.violations
-                    .push(format!("committee of epoch {e} differs at node {j}"));
-            }
-            if let Some(c) = self.nodes[0].schedule.committee(e) {
-                r.committee_sizes.push(c.size());
-            }
-        }
-        // next_committee markers and rotation gaps.
-        let n0 = &self.nodes[0];
-        let switches: BTreeMap<u64, B256> = (1..=last)
-            .filter_map(|e| n0.schedule.committee(e).map(|c| (c.start_height, c.hash())))
-            .collect();
-        for s in 1..=common as u64 {
-            let digest = n0.fast[s as usize - 1].0;
-            let Some(&(_, seq, nc)) = self.proposals.get(&digest) else {
-                self.violations
-                    .push(format!("validity: seq {s} decided an unproposed block"));
-                continue;
-            };
-            let want = switches.get(&(s + 1)).copied().unwrap_or(B256::ZERO);
-            if seq != s || nc != want {
-                self.violations.push(format!(
-                    "seq {s}: next_committee {nc} (proposed for seq {seq}), expected {want}"
-                ));
-            }
-        }
-        let mut intervals = Vec::new();
-        for s in 2..=common as u64 {
-            if let (Some(a), Some(b)) = (self.first_commit.get(&(s - 1)), self.first_commit.get(&s))
-            {
-                if switches.contains_key(&s) {
-                    r.rotation_gaps_ms.push(b - a);
-                    r.switch_heights.push(s);
-                } else {
-                    intervals.push(b - a);
-                }
-            }
-        }
-        intervals.sort_unstable();
-        r.max_interval_ms = intervals.last().copied().unwrap_or(0);
-        r.median_interval_ms = intervals.get(intervals.len() / 2).copied().unwrap_or(0);
-        for (h, g) in r.switch_heights.iter().zip(&r.rotation_gaps_ms) {
-            if self.p.check_gap && *g > 2 * r.median_interval_ms.max(1) {
-                self.violations.push(format!(
-                    "rotation gap at height {h}: {g} ms > 2 × median {} ms",
-                    r.median_interval_ms
-                ));
-            }
-        }
-        r.snail_height = tc_consensus::snail::ChainView::head_number(&self.nodes[0].tree);
-        r.violations = self.violations;
-        r
-    }
-}
-
-/// Run one hybrid simulation.
-pub fn run_rotation(profile: &RotationProfile, seed: u64) -> RotationReport {
-    match HybridSim::new(profile, seed) {
-        Ok(sim) => sim.run(seed),
-        Err(e) => RotationReport {
-            seed,
-            violations: vec![format!("setup: {e}")],
-            ..RotationReport::default()
-        },
     }
 }
