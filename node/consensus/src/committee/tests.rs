@@ -381,3 +381,79 @@ fn schedule_on_a_mined_snail_tree() {
     let direct = election_for(&rcfg().election, 1, &t).expect("elect");
     assert_eq!(direct.members, c.members);
 }
+
+#[test]
+fn follower_checks_certificate_against_the_epochs_committee() {
+    use crate::pbft::{Ed25519Signer, Ed25519Verifier, Signer};
+    use tc_types::{CertSignature, CommitCertificate, commit_signing_bytes};
+    let signers: Vec<Ed25519Signer> = (1..=4u8)
+        .map(|b| Ed25519Signer::from_seed([b; 32]))
+        .collect();
+    let genesis = Committee {
+        epoch: 0,
+        start_height: 1,
+        members: signers
+            .iter()
+            .map(|s| Member {
+                key: s.public_key(),
+                coinbase: Address::ZERO,
+                weight: 1,
+            })
+            .collect(),
+        seed: B256::ZERO,
+    };
+    let v = VecView::build(&example(None)); // H_1 = 36
+    let mut s = EpochSchedule::new(rcfg(), genesis).expect("schedule");
+    s.sync(&v).expect("sync");
+    let c1 = s.committee(1).expect("epoch 1").hash();
+    let header = FastHeader {
+        number: 35,
+        epoch: 0,
+        next_committee: c1,
+        ..FastHeader::default()
+    };
+    let cert = |signed_by: &[usize], epoch: u64, hash: B256| CommitCertificate {
+        epoch,
+        view: 0,
+        seq: 35,
+        block_hash: hash,
+        signatures: signed_by
+            .iter()
+            .map(|i| CertSignature {
+                signer: *i as u32,
+                signature: signers[*i].sign(&commit_signing_bytes(epoch, 0, 35, &hash)),
+            })
+            .collect(),
+    };
+    let ok = cert(&[0, 1, 3], 0, header.hash());
+    let vf = Ed25519Verifier;
+    assert_eq!(check_committed_block(&s, &v, &header, &ok, &vf), Ok(()));
+    assert!(matches!(
+        check_committed_block(&s, &v, &header, &cert(&[0, 1], 0, header.hash()), &vf),
+        Err(FollowError::Certificate {
+            number: 35,
+            epoch: 0,
+            ..
+        })
+    ));
+    assert!(matches!(
+        check_committed_block(&s, &v, &header, &cert(&[0, 1, 2], 0, B256::ZERO), &vf),
+        Err(FollowError::Mismatch { .. })
+    ));
+    let unmarked = FastHeader {
+        next_committee: B256::ZERO,
+        ..header.clone()
+    };
+    assert!(matches!(
+        check_committed_block(
+            &s,
+            &v,
+            &unmarked,
+            &cert(&[0, 1, 2], 0, unmarked.hash()),
+            &vf
+        ),
+        Err(FollowError::Rotation(
+            RotationError::WrongNextCommittee { .. }
+        ))
+    ));
+}
