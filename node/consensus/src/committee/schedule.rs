@@ -27,7 +27,9 @@ use crate::snail::ChainView;
 /// Rotation parameters.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RotationConfig {
-    /// `M`: fast blocks between the λ-confirmed checkpointed fast height and the switch.
+    /// `M`: fast blocks between the λ-confirmed checkpointed fast height and the switch. It does
+    /// not lengthen epochs (`H_e − H_{e−1}` is the fast progress between two windows); it only
+    /// delays each switch, so err on the large side (see the module docs).
     pub switch_margin: u64,
     /// Every epoch has at least this many fast blocks (≥ 1).
     pub min_epoch_blocks: u64,
@@ -36,7 +38,7 @@ pub struct RotationConfig {
 impl Default for RotationConfig {
     fn default() -> Self {
         Self {
-            switch_margin: 64,
+            switch_margin: 256,
             min_epoch_blocks: 16,
         }
     }
