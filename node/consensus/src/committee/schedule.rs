@@ -13,6 +13,12 @@
 //! epoch `e−1` is `H_e − 1`; its `next_committee` is `Committee::hash()` of epoch `e`; every
 //! other block carries zero. The new committee starts PBFT at view 0 at seq `H_e`.
 //!
+//! **Enforcing it (the shell).** The PBFT engine prepares any digest the primary proposes, so the
+//! shell checks the block carried in a PRE-PREPARE before feeding it to the engine: decode it and
+//! run [`EpochSchedule::check_fast_header`]; drop it when invalid (a byzantine primary then costs
+//! a view change), hold it on [`RotationError::Undetermined`] until the snail chain catches up.
+//! Followers use [`crate::committee::check_committed_block`].
+//!
 //! **Tuning / liveness.** `M · fast_interval` must exceed the time the snail chain needs to go
 //! from `e·E − λ` to `e·E` plus fruit lag, or the outgoing committee reaches `H_e − 1` before
 //! the schedule is known and must wait ([`EpochSchedule::is_last_block_of_epoch`] = `None`).
