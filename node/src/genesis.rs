@@ -286,16 +286,7 @@ fn bytes_empty(b: &Bytes) -> bool {
 
 /// Hash identifying a committee (named by the last block of the previous epoch).
 pub fn committee_hash(c: &Committee) -> B256 {
-    let mut buf = Vec::new();
-    buf.extend_from_slice(&c.epoch.to_be_bytes());
-    buf.extend_from_slice(&c.start_height.to_be_bytes());
-    buf.extend_from_slice(c.seed.as_slice());
-    for m in &c.members {
-        buf.extend_from_slice(m.key.as_slice());
-        buf.extend_from_slice(m.coinbase.as_slice());
-        buf.extend_from_slice(&m.weight.to_be_bytes());
-    }
-    keccak256(&buf)
+    c.hash()
 }
 
 #[cfg(test)]

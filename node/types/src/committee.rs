@@ -1,5 +1,5 @@
 //! Committee membership and quorum arithmetic.
-use alloy_primitives::{Address, B256, B512};
+use alloy_primitives::{Address, B256, B512, keccak256};
 use serde::{Deserialize, Serialize};
 
 /// An ed25519 public key (32 bytes) identifying a committee member / miner.
@@ -61,6 +61,22 @@ impl Committee {
     /// Member at an index.
     pub fn member(&self, index: MemberIndex) -> Option<&Member> {
         self.members.get(index as usize)
+    }
+
+    /// Hash identifying the committee (named by `next_committee` in the last fast block of the
+    /// previous epoch): keccak256(epoch_be8 ‖ start_height_be8 ‖ seed ‖ for each member in
+    /// order: key ‖ coinbase ‖ weight_be8).
+    pub fn hash(&self) -> B256 {
+        let mut buf = Vec::with_capacity(48 + self.members.len() * 60);
+        buf.extend_from_slice(&self.epoch.to_be_bytes());
+        buf.extend_from_slice(&self.start_height.to_be_bytes());
+        buf.extend_from_slice(self.seed.as_slice());
+        for m in &self.members {
+            buf.extend_from_slice(m.key.as_slice());
+            buf.extend_from_slice(m.coinbase.as_slice());
+            buf.extend_from_slice(&m.weight.to_be_bytes());
+        }
+        keccak256(&buf)
     }
 
     /// Primary of a view: `view mod n` (PBFT §4.1).

@@ -6,6 +6,7 @@ use alloy_primitives::{Address, B256};
 use serde::{Deserialize, Serialize};
 
 use crate::committee::{Member, MemberIndex, PubKey};
+use crate::snail::FruitRef;
 
 /// Version of the [`NodeEvent`] schema; bump on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -132,6 +133,15 @@ pub enum NodeEvent {
         /// Blocks rolled back.
         depth: u64,
     },
+    /// A snail block that joined the canonical chain checkpoints these fast blocks.
+    FruitsIncluded {
+        /// Snail block height.
+        snail_number: u64,
+        /// Snail block hash.
+        snail_hash: B256,
+        /// The fruits, ascending.
+        fruits: Vec<FruitRef>,
+    },
     /// The committee of an epoch was elected from the snail chain.
     CommitteeElected {
         /// Epoch it serves.
@@ -149,6 +159,15 @@ pub enum NodeEvent {
         epoch: u64,
         /// First fast height of the incoming epoch.
         at_height: u64,
+    },
+    /// The outgoing committee committed its last block, naming the next committee.
+    RotationStarted {
+        /// Incoming epoch.
+        epoch: u64,
+        /// Last fast height of the outgoing epoch (the block carrying `next_committee`).
+        last_height: u64,
+        /// Hash of the incoming committee (`Committee::hash`).
+        next_committee: B256,
     },
     /// The incoming committee took over.
     RotationDone {
