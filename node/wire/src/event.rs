@@ -291,6 +291,30 @@ fn kind_to_pb(e: &NodeEvent) -> pb::event::Kind {
         NodeEvent::StorageStats { tables } => Kind::StorageStats(pb::StorageStats {
             tables: tables.iter().map(table_to_pb).collect(),
         }),
+        NodeEvent::FruitsIncluded {
+            snail_number,
+            snail_hash,
+            fruits,
+        } => Kind::FruitsIncluded(pb::FruitsIncluded {
+            snail_number: *snail_number,
+            snail_hash: snail_hash.to_vec(),
+            fruits: fruits
+                .iter()
+                .map(|f| pb::FruitRef {
+                    number: f.number,
+                    hash: f.hash.to_vec(),
+                })
+                .collect(),
+        }),
+        NodeEvent::RotationStarted {
+            epoch,
+            last_height,
+            next_committee,
+        } => Kind::RotationStarted(pb::RotationStarted {
+            epoch: *epoch,
+            last_height: *last_height,
+            next_committee: next_committee.to_vec(),
+        }),
     }
 }
 
@@ -382,6 +406,25 @@ fn kind_from_pb(k: pb::event::Kind) -> Result<NodeEvent, WireError> {
         },
         Kind::StorageStats(m) => NodeEvent::StorageStats {
             tables: m.tables.into_iter().map(table_from_pb).collect(),
+        },
+        Kind::FruitsIncluded(m) => NodeEvent::FruitsIncluded {
+            snail_number: m.snail_number,
+            snail_hash: b256("event.fruits_included.snail_hash", &m.snail_hash)?,
+            fruits: m
+                .fruits
+                .iter()
+                .map(|f| {
+                    Ok(tc_types::FruitRef {
+                        number: f.number,
+                        hash: b256("event.fruits_included.fruits.hash", &f.hash)?,
+                    })
+                })
+                .collect::<Result<_, WireError>>()?,
+        },
+        Kind::RotationStarted(m) => NodeEvent::RotationStarted {
+            epoch: m.epoch,
+            last_height: m.last_height,
+            next_committee: b256("event.rotation_started.next_committee", &m.next_committee)?,
         },
     })
 }

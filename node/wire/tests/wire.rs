@@ -247,6 +247,16 @@ fn events() -> Vec<tc_types::Stamped> {
             epoch: 2,
             first_height: 100,
         },
+        NodeEvent::RotationStarted {
+            epoch: 2,
+            last_height: 99,
+            next_committee: h,
+        },
+        NodeEvent::FruitsIncluded {
+            snail_number: 4,
+            snail_hash: h,
+            fruits: vec![tc_types::FruitRef { number: 9, hash: h }],
+        },
         NodeEvent::PeerConnected {
             peer: "12D3Koo".into(),
         },
