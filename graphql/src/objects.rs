@@ -2,7 +2,9 @@
 use alloy_primitives::{Address as A, B256, U256};
 use async_graphql::{Context, Error, InputObject, Object, Result, SimpleObject};
 use tc_exec::{BlockEnv, CallRequest};
-use tc_types::{FastHeader, Log as TLog, Receipt, RecoveredTx, StateReader, Transaction as _, TxLocation};
+use tc_types::{
+    FastHeader, Log as TLog, Receipt, RecoveredTx, StateReader, Transaction as _, TxLocation,
+};
 
 use crate::Api;
 use crate::scalars::{Address, BigInt, Bytes, Bytes32, Long};
@@ -42,12 +44,20 @@ impl Account {
     /// Balance in wei.
     async fn balance(&self, ctx: &Context<'_>) -> Result<BigInt> {
         let st = state(api(ctx)?, self.block)?;
-        Ok(BigInt(st.account(&self.address).map_err(err)?.map_or(U256::ZERO, |a| a.balance)))
+        Ok(BigInt(
+            st.account(&self.address)
+                .map_err(err)?
+                .map_or(U256::ZERO, |a| a.balance),
+        ))
     }
     /// Nonce.
     async fn transaction_count(&self, ctx: &Context<'_>) -> Result<Long> {
         let st = state(api(ctx)?, self.block)?;
-        Ok(Long(st.account(&self.address).map_err(err)?.map_or(0, |a| a.nonce)))
+        Ok(Long(
+            st.account(&self.address)
+                .map_err(err)?
+                .map_or(0, |a| a.nonce),
+        ))
     }
     /// Contract code (`0x` for externally owned accounts).
     async fn code(&self, ctx: &Context<'_>) -> Result<Bytes> {
@@ -61,7 +71,10 @@ impl Account {
     /// A storage slot.
     async fn storage(&self, ctx: &Context<'_>, slot: Bytes32) -> Result<Bytes32> {
         let st = state(api(ctx)?, self.block)?;
-        Ok(Bytes32(B256::from(st.storage(&self.address, &U256::from_be_bytes(slot.0.0)).map_err(err)?)))
+        Ok(Bytes32(B256::from(
+            st.storage(&self.address, &U256::from_be_bytes(slot.0.0))
+                .map_err(err)?,
+        )))
     }
 }
 
@@ -81,7 +94,10 @@ impl Log {
     }
     /// Emitting contract.
     async fn account(&self, block: Option<Long>) -> Account {
-        Account { address: self.log.address, block: block.map(|b| b.0) }
+        Account {
+            address: self.log.address,
+            block: block.map(|b| b.0),
+        }
     }
     /// Indexed topics.
     async fn topics(&self) -> Vec<Bytes32> {
@@ -110,10 +126,20 @@ impl Transaction {
     /// Load a committed transaction by hash.
     pub(crate) fn load(api: &Api, hash: &B256) -> Result<Option<Self>> {
         let chain = api.chain();
-        let Some((tx, receipt, loc)) = chain.transaction(hash).map_err(err)? else { return Ok(None) };
-        let base_fee = chain.header_by_number(loc.block_number).map_err(err)?.map_or(0, |h| h.base_fee);
+        let Some((tx, receipt, loc)) = chain.transaction(hash).map_err(err)? else {
+            return Ok(None);
+        };
+        let base_fee = chain
+            .header_by_number(loc.block_number)
+            .map_err(err)?
+            .map_or(0, |h| h.base_fee);
         let tx = RecoveredTx::recover(tx).map_err(err)?;
-        Ok(Some(Self { tx, loc: Some(loc), receipt: Some(receipt), base_fee }))
+        Ok(Some(Self {
+            tx,
+            loc: Some(loc),
+            receipt: Some(receipt),
+            base_fee,
+        }))
     }
 }
 
@@ -133,11 +159,17 @@ impl Transaction {
     }
     /// Sender.
     async fn from(&self, block: Option<Long>) -> Account {
-        Account { address: self.tx.sender, block: block.map(|b| b.0) }
+        Account {
+            address: self.tx.sender,
+            block: block.map(|b| b.0),
+        }
     }
     /// Recipient (null for contract creation).
     async fn to(&self, block: Option<Long>) -> Option<Account> {
-        self.tx.tx.to().map(|a| Account { address: a, block: block.map(|b| b.0) })
+        self.tx.tx.to().map(|a| Account {
+            address: a,
+            block: block.map(|b| b.0),
+        })
     }
     /// Wei sent.
     async fn value(&self) -> BigInt {
@@ -145,7 +177,11 @@ impl Transaction {
     }
     /// Effective gas price when committed, else the offered max fee.
     async fn gas_price(&self) -> BigInt {
-        let p = if self.loc.is_some() { self.tx.tx.effective_gas_price(Some(self.base_fee)) } else { self.tx.tx.max_fee_per_gas() };
+        let p = if self.loc.is_some() {
+            self.tx.tx.effective_gas_price(Some(self.base_fee))
+        } else {
+            self.tx.tx.max_fee_per_gas()
+        };
         BigInt(U256::from(p))
     }
     /// EIP-1559 max fee per gas.
@@ -154,11 +190,18 @@ impl Transaction {
     }
     /// EIP-1559 max priority fee per gas.
     async fn max_priority_fee_per_gas(&self) -> BigInt {
-        BigInt(U256::from(self.tx.tx.max_priority_fee_per_gas().unwrap_or(self.tx.tx.max_fee_per_gas())))
+        BigInt(U256::from(
+            self.tx
+                .tx
+                .max_priority_fee_per_gas()
+                .unwrap_or(self.tx.tx.max_fee_per_gas()),
+        ))
     }
     /// Price actually paid per gas (null while pending).
     async fn effective_gas_price(&self) -> Option<BigInt> {
-        self.receipt.as_ref().map(|r| BigInt(U256::from(r.effective_gas_price)))
+        self.receipt
+            .as_ref()
+            .map(|r| BigInt(U256::from(r.effective_gas_price)))
     }
     /// Gas limit.
     async fn gas(&self) -> Long {
@@ -190,15 +233,36 @@ impl Transaction {
         self.receipt
             .as_ref()
             .filter(|r| r.contract_address != A::ZERO)
-            .map(|r| Account { address: r.contract_address, block: block.map(|b| b.0) })
+            .map(|r| Account {
+                address: r.contract_address,
+                block: block.map(|b| b.0),
+            })
     }
     /// Logs (null while pending).
     async fn logs(&self, ctx: &Context<'_>) -> Result<Option<Vec<Log>>> {
-        let (Some(r), Some(loc)) = (&self.receipt, self.loc) else { return Ok(None) };
-        let receipts = api(ctx)?.chain().receipts(loc.block_number).map_err(err)?.unwrap_or_default();
-        let first: usize = receipts.iter().take(loc.index as usize).map(|r| r.logs.len()).sum();
+        let (Some(r), Some(loc)) = (&self.receipt, self.loc) else {
+            return Ok(None);
+        };
+        let receipts = api(ctx)?
+            .chain()
+            .receipts(loc.block_number)
+            .map_err(err)?
+            .unwrap_or_default();
+        let first: usize = receipts
+            .iter()
+            .take(loc.index as usize)
+            .map(|r| r.logs.len())
+            .sum();
         Ok(Some(
-            r.logs.iter().enumerate().map(|(i, l)| Log { log: l.clone(), index: (first + i) as u64, tx: self.clone() }).collect(),
+            r.logs
+                .iter()
+                .enumerate()
+                .map(|(i, l)| Log {
+                    log: l.clone(),
+                    index: (first + i) as u64,
+                    tx: self.clone(),
+                })
+                .collect(),
         ))
     }
     /// EIP-2718 type.
@@ -244,7 +308,11 @@ pub struct BlockFilterCriteria {
     pub topics: Option<Vec<Vec<Bytes32>>>,
 }
 
-pub(crate) fn log_matches(l: &TLog, addresses: &Option<Vec<Address>>, topics: &Option<Vec<Vec<Bytes32>>>) -> bool {
+pub(crate) fn log_matches(
+    l: &TLog,
+    addresses: &Option<Vec<Address>>,
+    topics: &Option<Vec<Vec<Bytes32>>>,
+) -> bool {
     if let Some(a) = addresses
         && !a.is_empty()
         && !a.iter().any(|x| x.0 == l.address)
@@ -265,8 +333,17 @@ pub(crate) fn log_matches(l: &TLog, addresses: &Option<Vec<Address>>, topics: &O
     true
 }
 
-pub(crate) fn run_call(api: &Api, at: u64, data: CallData, estimate: bool) -> Result<(bool, alloy_primitives::Bytes, u64)> {
-    let parent = api.chain().header_by_number(at).map_err(err)?.ok_or_else(|| err("header not found"))?;
+pub(crate) fn run_call(
+    api: &Api,
+    at: u64,
+    data: CallData,
+    estimate: bool,
+) -> Result<(bool, alloy_primitives::Bytes, u64)> {
+    let parent = api
+        .chain()
+        .header_by_number(at)
+        .map_err(err)?
+        .ok_or_else(|| err("header not found"))?;
     let st = state(api, Some(at))?;
     let env = BlockEnv {
         number: at + 1,
@@ -302,20 +379,39 @@ pub struct Block {
 
 impl Block {
     pub(crate) fn by_number(api: &Api, n: u64) -> Result<Option<Self>> {
-        Ok(api.chain().header_by_number(n).map_err(err)?.map(|header| Self { hash: header.hash(), header }))
+        Ok(api
+            .chain()
+            .header_by_number(n)
+            .map_err(err)?
+            .map(|header| Self {
+                hash: header.hash(),
+                header,
+            }))
     }
     fn receipts(&self, api: &Api) -> Result<Vec<Receipt>> {
-        Ok(api.chain().receipts(self.header.number).map_err(err)?.unwrap_or_default())
+        Ok(api
+            .chain()
+            .receipts(self.header.number)
+            .map_err(err)?
+            .unwrap_or_default())
     }
     fn transactions_vec(&self, api: &Api) -> Result<Vec<Transaction>> {
-        let body = api.chain().body(self.header.number).map_err(err)?.unwrap_or_default();
+        let body = api
+            .chain()
+            .body(self.header.number)
+            .map_err(err)?
+            .unwrap_or_default();
         let receipts = self.receipts(api)?;
         body.into_iter()
             .enumerate()
             .map(|(i, t)| {
                 Ok(Transaction {
                     tx: RecoveredTx::recover(t).map_err(err)?,
-                    loc: Some(TxLocation { block_number: self.header.number, block_hash: self.hash, index: i as u64 }),
+                    loc: Some(TxLocation {
+                        block_number: self.header.number,
+                        block_hash: self.hash,
+                        index: i as u64,
+                    }),
                     receipt: receipts.get(i).cloned(),
                     base_fee: self.header.base_fee,
                 })
@@ -351,7 +447,11 @@ impl Block {
     }
     /// Number of transactions.
     async fn transaction_count(&self, ctx: &Context<'_>) -> Result<Option<i64>> {
-        Ok(api(ctx)?.chain().body(self.header.number).map_err(err)?.map(|b| b.len() as i64))
+        Ok(api(ctx)?
+            .chain()
+            .body(self.header.number)
+            .map_err(err)?
+            .map(|b| b.len() as i64))
     }
     /// State commitment.
     async fn state_root(&self) -> Bytes32 {
@@ -363,7 +463,10 @@ impl Block {
     }
     /// Fee recipient of the proposer.
     async fn miner(&self, block: Option<Long>) -> Account {
-        Account { address: self.header.coinbase, block: block.map(|b| b.0) }
+        Account {
+            address: self.header.coinbase,
+            block: block.map(|b| b.0),
+        }
     }
     /// Empty.
     async fn extra_data(&self) -> Bytes {
@@ -393,7 +496,9 @@ impl Block {
                 b.accrue_raw_log(l.address, &l.topics);
             }
         }
-        Ok(Bytes(alloy_primitives::Bytes::copy_from_slice(b.as_slice())))
+        Ok(Bytes(alloy_primitives::Bytes::copy_from_slice(
+            b.as_slice(),
+        )))
     }
     /// Zero (fast blocks are decided by the committee, not mined).
     async fn difficulty(&self) -> BigInt {
@@ -414,7 +519,9 @@ impl Block {
     /// Transaction at an index.
     async fn transaction_at(&self, ctx: &Context<'_>, index: i32) -> Result<Option<Transaction>> {
         let txs = self.transactions_vec(api(ctx)?)?;
-        Ok(usize::try_from(index).ok().and_then(|i| txs.into_iter().nth(i)))
+        Ok(usize::try_from(index)
+            .ok()
+            .and_then(|i| txs.into_iter().nth(i)))
     }
     /// Logs of this block matching the filter.
     async fn logs(&self, ctx: &Context<'_>, filter: BlockFilterCriteria) -> Result<Vec<Log>> {
@@ -422,9 +529,18 @@ impl Block {
         let mut out = Vec::new();
         let mut index = 0u64;
         for t in txs {
-            for l in t.receipt.as_ref().map(|r| r.logs.clone()).unwrap_or_default() {
+            for l in t
+                .receipt
+                .as_ref()
+                .map(|r| r.logs.clone())
+                .unwrap_or_default()
+            {
                 if log_matches(&l, &filter.addresses, &filter.topics) {
-                    out.push(Log { log: l, index, tx: t.clone() });
+                    out.push(Log {
+                        log: l,
+                        index,
+                        tx: t.clone(),
+                    });
                 }
                 index += 1;
             }
@@ -433,12 +549,19 @@ impl Block {
     }
     /// An account at this block's state.
     async fn account(&self, address: Address) -> Account {
-        Account { address: address.0, block: Some(self.header.number) }
+        Account {
+            address: address.0,
+            block: Some(self.header.number),
+        }
     }
     /// A local call at this block's state.
     async fn call(&self, ctx: &Context<'_>, data: CallData) -> Result<Option<CallResult>> {
         let (ok, out, gas) = run_call(api(ctx)?, self.header.number, data, false)?;
-        Ok(Some(CallResult { data: Bytes(out), gas_used: Long(gas), status: Long(u64::from(ok)) }))
+        Ok(Some(CallResult {
+            data: Bytes(out),
+            gas_used: Long(gas),
+            status: Long(u64::from(ok)),
+        }))
     }
     /// Gas estimate at this block's state.
     async fn estimate_gas(&self, ctx: &Context<'_>, data: CallData) -> Result<Long> {
@@ -458,8 +581,13 @@ impl Block {
     }
     /// trueconsensus: member indices that signed the commit certificate.
     async fn certificate_signers(&self, ctx: &Context<'_>) -> Result<Vec<i32>> {
-        let cert = api(ctx)?.chain().certificate(self.header.number).map_err(err)?;
-        Ok(cert.map(|c| c.signers().into_iter().map(|s| s as i32).collect()).unwrap_or_default())
+        let cert = api(ctx)?
+            .chain()
+            .certificate(self.header.number)
+            .map_err(err)?;
+        Ok(cert
+            .map(|c| c.signers().into_iter().map(|s| s as i32).collect())
+            .unwrap_or_default())
     }
 }
 

@@ -18,7 +18,9 @@ pub struct Bytes32(pub B256);
 impl ScalarType for Bytes32 {
     fn parse(value: Value) -> InputValueResult<Self> {
         let s = hex_str(&value).map_err(InputValueError::custom)?;
-        s.parse::<B256>().map(Bytes32).map_err(|e| InputValueError::custom(format!("invalid Bytes32 {s:?}: {e}")))
+        s.parse::<B256>()
+            .map(Bytes32)
+            .map_err(|e| InputValueError::custom(format!("invalid Bytes32 {s:?}: {e}")))
     }
     fn to_value(&self) -> Value {
         Value::String(self.0.to_string())
@@ -33,7 +35,9 @@ pub struct Address(pub A);
 impl ScalarType for Address {
     fn parse(value: Value) -> InputValueResult<Self> {
         let s = hex_str(&value).map_err(InputValueError::custom)?;
-        s.parse::<A>().map(Address).map_err(|e| InputValueError::custom(format!("invalid Address {s:?}: {e}")))
+        s.parse::<A>()
+            .map(Address)
+            .map_err(|e| InputValueError::custom(format!("invalid Address {s:?}: {e}")))
     }
     fn to_value(&self) -> Value {
         Value::String(format!("{:#x}", self.0))
@@ -48,7 +52,9 @@ pub struct Bytes(pub B);
 impl ScalarType for Bytes {
     fn parse(value: Value) -> InputValueResult<Self> {
         let s = hex_str(&value).map_err(InputValueError::custom)?;
-        s.parse::<B>().map(Bytes).map_err(|e| InputValueError::custom(format!("invalid Bytes {s:?}: {e}")))
+        s.parse::<B>()
+            .map(Bytes)
+            .map_err(|e| InputValueError::custom(format!("invalid Bytes {s:?}: {e}")))
     }
     fn to_value(&self) -> Value {
         Value::String(self.0.to_string())
@@ -57,7 +63,10 @@ impl ScalarType for Bytes {
 
 fn parse_uint(value: &Value) -> Result<U256, String> {
     match value {
-        Value::Number(n) => n.as_u64().map(U256::from).ok_or_else(|| format!("{n} is not a non-negative integer")),
+        Value::Number(n) => n
+            .as_u64()
+            .map(U256::from)
+            .ok_or_else(|| format!("{n} is not a non-negative integer")),
         Value::String(s) => match s.strip_prefix("0x") {
             Some(h) => U256::from_str_radix(h, 16).map_err(|e| format!("invalid hex {s:?}: {e}")),
             None => U256::from_str_radix(s, 10).map_err(|e| format!("invalid decimal {s:?}: {e}")),
@@ -73,7 +82,9 @@ pub struct BigInt(pub U256);
 #[Scalar(name = "BigInt")]
 impl ScalarType for BigInt {
     fn parse(value: Value) -> InputValueResult<Self> {
-        parse_uint(&value).map(BigInt).map_err(InputValueError::custom)
+        parse_uint(&value)
+            .map(BigInt)
+            .map_err(InputValueError::custom)
     }
     fn to_value(&self) -> Value {
         Value::String(format!("{:#x}", self.0))
@@ -88,7 +99,9 @@ pub struct Long(pub u64);
 impl ScalarType for Long {
     fn parse(value: Value) -> InputValueResult<Self> {
         let v = parse_uint(&value).map_err(InputValueError::custom)?;
-        u64::try_from(v).map(Long).map_err(|_| InputValueError::custom(format!("{v} does not fit in 64 bits")))
+        u64::try_from(v)
+            .map(Long)
+            .map_err(|_| InputValueError::custom(format!("{v} does not fit in 64 bits")))
     }
     fn to_value(&self) -> Value {
         Value::String(format!("{:#x}", self.0))

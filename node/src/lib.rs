@@ -10,6 +10,7 @@
 //! - [`runtime`]  the event loop that owns the mempool and all chain writes
 //! - [`events`]   the stamped, bounded event bus
 //! - [`feed`]     `GET /events`: hello + snapshot, then batched events; slow clients resynced or dropped
+//! - [`gql`]      GraphQL at `POST /graphql` (`tc-graphql` over the node handle)
 //! - [`rpc`]      minimal Ethereum JSON-RPC over HTTP (enough to submit and inspect transactions)
 
 pub mod chain;
@@ -17,6 +18,7 @@ pub mod config;
 pub mod events;
 pub mod feed;
 pub mod genesis;
+pub mod gql;
 pub mod keys;
 pub mod mempool;
 pub mod producer;

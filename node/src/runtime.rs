@@ -33,6 +33,11 @@ pub enum Command {
         /// Reply.
         reply: oneshot::Sender<Result<B256, TxError>>,
     },
+    /// Every pooled transaction (nonce order per sender).
+    PooledTxs {
+        /// Reply.
+        reply: oneshot::Sender<Vec<RecoveredTx>>,
+    },
     /// A pooled (not yet committed) transaction by hash.
     PooledTx {
         /// Hash.
@@ -178,6 +183,14 @@ impl Node {
             Command::SubmitTx { raw, reply } => {
                 let result = self.submit(&raw);
                 let _ = reply.send(result);
+            }
+            Command::PooledTxs { reply } => {
+                let txs = self
+                    .mempool
+                    .senders()
+                    .flat_map(|(_, q)| q.map(|p| p.tx.clone()))
+                    .collect();
+                let _ = reply.send(txs);
             }
             Command::PooledTx { hash, reply } => {
                 let _ = reply.send(self.mempool.get(&hash).map(|p| p.tx.clone()));

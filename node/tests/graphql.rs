@@ -1,0 +1,278 @@
+//! GraphQL (`POST /graphql`, geth's EIP-1767 names) against a running node: a chain with a
+//! Bank deployment, a deposit (log), a plain transfer and a reverted call, checked field by
+//! field against what JSON-RPC says; limits and bad input give GraphQL errors.
+mod common;
+
+use alloy_primitives::{Address, Bytes, U256};
+use common::{TestNode, hex_u64, rpc, wait_for};
+use serde_json::{Value, json};
+use tc_node::keys::{TxParams, dev_signer, sign_eip1559};
+
+fn gql(url: &str, query: &str) -> Value {
+    let mut resp = ureq::post(&format!("{url}/graphql"))
+        .send_json(json!({ "query": query }))
+        .expect("post");
+    resp.body_mut().read_json().expect("json")
+}
+
+fn data(url: &str, query: &str) -> Value {
+    let v = gql(url, query);
+    assert!(v.get("errors").is_none(), "{query}\n→ {v}");
+    v["data"].clone()
+}
+
+fn send(
+    url: &str,
+    dev: u32,
+    nonce: u64,
+    to: Option<Address>,
+    value: U256,
+    input: Bytes,
+    gas: u64,
+) -> String {
+    let tx = sign_eip1559(
+        &dev_signer(dev).expect("key"),
+        &TxParams {
+            chain_id: 1337,
+            nonce,
+            to,
+            value,
+            input,
+            gas_limit: gas,
+            max_fee_per_gas: 3_000_000_000,
+            max_priority_fee_per_gas: 1_000_000_000,
+        },
+    )
+    .expect("sign");
+    let raw = Bytes::from(alloy_eips::eip2718::Encodable2718::encoded_2718(&tx));
+    rpc(url, "eth_sendRawTransaction", json!([raw]))
+        .expect("send")
+        .as_str()
+        .expect("hash")
+        .to_string()
+}
+
+fn receipt(url: &str, hash: &str) -> Value {
+    wait_for("receipt", 30, || {
+        rpc(url, "eth_getTransactionReceipt", json!([hash]))
+            .ok()
+            .filter(|r| !r.is_null())
+    })
+}
+
+#[test]
+fn eip1767_fields_match_the_chain() {
+    let node = TestNode::init(50, 1_000);
+    let _p = node.start();
+    let url = &node.url;
+    let alice = dev_signer(0).expect("key").address();
+    let bank = alice.create(0);
+    let deploy = send(
+        url,
+        0,
+        0,
+        None,
+        U256::ZERO,
+        tc_exec::bank::creation_code().expect("artifact"),
+        1_000_000,
+    );
+    assert_eq!(receipt(url, &deploy)["status"], "0x1");
+    let deposit = send(
+        url,
+        0,
+        1,
+        Some(bank),
+        U256::from(777),
+        tc_exec::bank::deposit_calldata(),
+        200_000,
+    );
+    let transfer = send(
+        url,
+        1,
+        0,
+        Some(Address::repeat_byte(0x42)),
+        U256::from(5),
+        Bytes::new(),
+        21_000,
+    );
+    let revert = send(
+        url,
+        2,
+        0,
+        Some(bank),
+        U256::ZERO,
+        tc_exec::bank::withdraw_calldata(U256::from(1)),
+        200_000,
+    );
+    let r_dep = receipt(url, &deposit);
+    receipt(url, &transfer);
+    assert_eq!(receipt(url, &revert)["status"], "0x0");
+
+    // Block by number: header fields, transactions, receipts, logs.
+    let n = hex_u64(&r_dep["blockNumber"]);
+    let q = format!(
+        "{{ block(number: {n}) {{ number hash parent {{ number hash }} transactionCount gasUsed gasLimit baseFeePerGas timestamp \
+         transactionsRoot stateRoot receiptsRoot logsBloom epoch view certificateSigners \
+         transactions {{ hash index status gasUsed cumulativeGasUsed from {{ address }} to {{ address }} value nonce \
+         logs {{ index topics data account {{ address }} transaction {{ hash }} }} }} }} }}"
+    );
+    let b = &data(url, &q)["block"];
+    let rpc_block = rpc(
+        url,
+        "eth_getBlockByNumber",
+        json!([format!("{n:#x}"), false]),
+    )
+    .expect("block");
+    assert_eq!(b["number"], json!(format!("{n:#x}")));
+    assert_eq!(b["hash"], rpc_block["hash"]);
+    assert_eq!(b["parent"]["hash"], rpc_block["parentHash"]);
+    assert_eq!(b["gasUsed"], rpc_block["gasUsed"]);
+    assert_eq!(b["stateRoot"], rpc_block["stateRoot"]);
+    assert_eq!(b["logsBloom"], rpc_block["logsBloom"]);
+    assert_eq!(b["certificateSigners"], json!([0]));
+    let txs = b["transactions"].as_array().expect("txs");
+    assert_eq!(b["transactionCount"], json!(txs.len()));
+    let dep = txs
+        .iter()
+        .find(|t| t["hash"] == json!(deposit))
+        .expect("deposit in its block");
+    assert_eq!(dep["status"], "0x1");
+    assert_eq!(dep["gasUsed"], r_dep["gasUsed"]);
+    assert_eq!(dep["value"], "0x309");
+    assert_eq!(dep["from"]["address"], json!(format!("{alice:#x}")));
+    assert_eq!(dep["to"]["address"], json!(format!("{bank:#x}")));
+    let log = &dep["logs"][0];
+    assert_eq!(log["topics"][0], json!(tc_exec::bank::deposit_topic()));
+    assert_eq!(log["account"]["address"], json!(format!("{bank:#x}")));
+    assert_eq!(log["transaction"]["hash"], json!(deposit));
+
+    // Transactions by hash: the revert, the creation.
+    let t = &data(
+        url,
+        &format!(
+            "{{ transaction(hash: \"{revert}\") {{ status gasUsed logs {{ index }} block {{ number }} }} }}"
+        ),
+    )["transaction"];
+    assert_eq!(t["status"], "0x0");
+    assert_eq!(t["logs"], json!([]));
+    let t = &data(
+        url,
+        &format!(
+            "{{ transaction(hash: \"{deploy}\") {{ to {{ address }} createdContract {{ address code }} }} }}"
+        ),
+    )["transaction"];
+    assert_eq!(t["to"], Value::Null);
+    assert_eq!(t["createdContract"]["address"], json!(format!("{bank:#x}")));
+    assert!(t["createdContract"]["code"].as_str().expect("code").len() > 100);
+
+    // Logs across blocks, accounts, calls, chain facts.
+    let logs = &data(
+        url,
+        &format!(
+            "{{ logs(filter: {{ fromBlock: 0, addresses: [\"{bank:#x}\"] }}) {{ topics transaction {{ hash }} }} }}"
+        ),
+    )["logs"];
+    assert_eq!(logs.as_array().map(Vec::len), Some(1));
+    let acct = &data(
+        url,
+        &format!(
+            "{{ block {{ account(address: \"{alice:#x}\") {{ balance transactionCount }} }} }}"
+        ),
+    )["block"]["account"];
+    assert_eq!(
+        acct["balance"],
+        rpc(url, "eth_getBalance", json!([alice, "latest"])).expect("balance")
+    );
+    assert_eq!(acct["transactionCount"], "0x2");
+    let call = format!(
+        "{{ block {{ call(data: {{ to: \"{bank:#x}\", data: \"{}\" }}) {{ data status }} }} }}",
+        tc_exec::bank::balance_of_calldata(alice)
+    );
+    let c = &data(url, &call)["block"]["call"];
+    assert_eq!(c["status"], "0x1");
+    assert_eq!(c["data"], json!(format!("0x{:064x}", 777)));
+    let facts = data(
+        url,
+        "{ chainID gasPrice maxPriorityFeePerGas pending { transactionCount } syncing { currentBlock } }",
+    );
+    assert_eq!(facts["chainID"], "0x539");
+    assert_eq!(facts["pending"]["transactionCount"], json!(0));
+    assert_eq!(facts["syncing"], Value::Null);
+    // Mutation.
+    let tx = sign_eip1559(
+        &dev_signer(3).expect("key"),
+        &TxParams {
+            chain_id: 1337,
+            nonce: 0,
+            to: Some(Address::ZERO),
+            value: U256::from(1),
+            input: Bytes::new(),
+            gas_limit: 21_000,
+            max_fee_per_gas: 3_000_000_000,
+            max_priority_fee_per_gas: 1,
+        },
+    )
+    .expect("sign");
+    let raw = Bytes::from(alloy_eips::eip2718::Encodable2718::encoded_2718(&tx));
+    let m = data(
+        url,
+        &format!("mutation {{ sendRawTransaction(data: \"{raw}\") }}"),
+    );
+    receipt(url, m["sendRawTransaction"].as_str().expect("hash"));
+}
+
+#[test]
+fn bad_queries_get_graphql_errors_and_the_node_keeps_going() {
+    let node = TestNode::init(50, 100);
+    let _p = node.start();
+    let url = &node.url;
+    let deep = format!(
+        "{{ block {{ {}number{} }} }}",
+        "parent { ".repeat(25),
+        " }".repeat(25)
+    );
+    let cases: [(String, &str); 6] = [
+        (deep, "nested too deep"),
+        ("{ block { nope } }".into(), "Unknown field \"nope\""),
+        (
+            "{ block(number: \"0xzz\") { number } }".into(),
+            "invalid hex",
+        ),
+        (
+            "{ transaction(hash: \"0x12\") { hash } }".into(),
+            "invalid Bytes32",
+        ),
+        (
+            "{ blocks(from: 0, to: 5000) { number } }".into(),
+            "exceeds the limit of 1000 blocks",
+        ),
+        (
+            "mutation { sendRawTransaction(data: \"0x02c0\") }".into(),
+            "malformed transaction",
+        ),
+    ];
+    for (q, want) in cases {
+        let v = gql(url, &q);
+        let msg = v["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(msg.contains(want), "{q}\n→ {v}");
+    }
+    let mut resp = ureq::post(&format!("{url}/graphql"))
+        .header("content-type", "application/json")
+        .send("{oops")
+        .expect("post");
+    let v: Value = resp.body_mut().read_json().expect("json");
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("malformed GraphQL request"),
+        "{v}"
+    );
+    let h0 = hex_u64(&rpc(url, "eth_blockNumber", json!([])).expect("head"));
+    wait_for("commits after bad queries", 30, || {
+        (hex_u64(&rpc(url, "eth_blockNumber", json!([])).ok()?) > h0 + 2).then_some(())
+    });
+}
