@@ -43,6 +43,8 @@ pub struct NodeConfig {
     pub consensus: ConsensusSection,
     /// Transaction pool.
     pub mempool: MempoolSection,
+    /// Snail chain (proof of work).
+    pub snail: SnailSection,
     /// HTTP endpoint (JSON-RPC).
     pub api: ApiSection,
     /// RocksDB: path, durability, history window, per-table tunables (see node/storage/README.md).
@@ -85,6 +87,34 @@ pub enum LogFormat {
     Pretty,
     /// One JSON object per line.
     Json,
+}
+
+/// `[snail]`
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SnailSection {
+    /// Mine snail blocks.
+    pub mine: bool,
+    /// Most PoW hashes per second this node computes (keeps a devnet of many nodes responsive).
+    pub hashrate_cap: u64,
+    /// Difficulty retargets toward this interval between snail blocks (ms).
+    pub target_interval_ms: u64,
+    /// How far a snail block's timestamp may be ahead of this node's clock (ms).
+    pub max_future_drift_ms: u64,
+    /// Fruit freshness window in snail blocks (TrueChain: 17).
+    pub fruit_freshness: u64,
+}
+
+impl Default for SnailSection {
+    fn default() -> Self {
+        Self {
+            mine: true,
+            hashrate_cap: 50_000,
+            target_interval_ms: 2_000,
+            max_future_drift_ms: 15_000,
+            fruit_freshness: 17,
+        }
+    }
 }
 
 /// `[api]`

@@ -120,7 +120,7 @@ impl Genesis {
             timestamp_ms: 0,
             gas_limit: 30_000_000,
             base_fee: 1_000_000_000,
-            snail_difficulty: 1_000,
+            snail_difficulty: 50_000,
             alloc,
             committee,
         }

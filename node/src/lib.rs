@@ -11,6 +11,7 @@
 //! - [`events`]   the stamped, bounded event bus
 //! - [`feed`]     `GET /events`: hello + snapshot, then batched events; slow clients resynced or dropped
 //! - [`gql`]      GraphQL at `POST /graphql` (`tc-graphql` over the node handle)
+//! - [`snail`]    the snail chain in the node: tree rebuilt from RocksDB, capped mining slices, persistence
 //! - [`rpc`]      minimal Ethereum JSON-RPC over HTTP (enough to submit and inspect transactions)
 
 pub mod chain;
@@ -24,3 +25,4 @@ pub mod mempool;
 pub mod producer;
 pub mod rpc;
 pub mod runtime;
+pub mod snail;

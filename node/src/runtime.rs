@@ -4,8 +4,9 @@
 //! Loop steps:
 //! 1. a command from the API (submit a transaction, ask a pending nonce) → mempool;
 //! 2. the block timer → produce, persist, then publish `FastBlockCommitted`;
-//! 3. the storage-stats timer → publish `StorageStats`;
-//! 4. shutdown signal → flush and return.
+//! 3. the mining timer → one capped slice of PoW; a found snail block is persisted, then published;
+//! 4. the storage-stats timer → publish `StorageStats`;
+//! 5. shutdown signal → flush and return.
 use std::time::Duration;
 
 use alloy_primitives::{Address, B256, Bytes};
@@ -80,6 +81,7 @@ pub struct Node {
     mempool: Mempool,
     events: EventBus,
     chain_id: u64,
+    snail: crate::snail::SnailChain,
 }
 
 impl Node {
@@ -103,6 +105,13 @@ impl Node {
             base_fee: genesis.base_fee,
         };
         let mempool = Mempool::new(cfg.mempool.clone(), rules);
+        let coinbase = committee
+            .members
+            .first()
+            .map(|m| m.coinbase)
+            .unwrap_or_default();
+        let snail =
+            crate::snail::SnailChain::load(&chain, &cfg.snail, key.public(), coinbase, now_ms())?;
         Ok(Self {
             cfg,
             chain,
@@ -110,6 +119,7 @@ impl Node {
             mempool,
             events: EventBus::new(),
             chain_id: genesis.chain_id,
+            snail,
         })
     }
 
@@ -148,6 +158,13 @@ impl Node {
         let mut block_timer = tokio::time::interval(interval);
         block_timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut stats_timer = tokio::time::interval(Duration::from_secs(5));
+        // Mining runs in slices on this loop: MINE_SLICE_MS of wall time per tick, at most
+        // hashrate_cap × slice hashes (≈ a millisecond of keccak), so commands and blocks are
+        // never starved.
+        const MINE_SLICE_MS: u64 = 50;
+        let mut mine_timer = tokio::time::interval(Duration::from_millis(MINE_SLICE_MS));
+        mine_timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let budget = (self.cfg.snail.hashrate_cap * MINE_SLICE_MS / 1000).max(1);
         let mut last_block_ms = now_ms();
         tokio::pin!(shutdown);
         loop {
@@ -164,12 +181,24 @@ impl Node {
                         Err(e) => tracing::error!(error = %e, "block production failed; retrying next interval"),
                     }
                 }
-                // 3. Storage statistics.
+                // 3. Snail mining slice.
+                _ = mine_timer.tick(), if self.cfg.snail.mine => match self.snail.mine(&self.chain, budget, now_ms()) {
+                    Ok(events) => {
+                        for e in events {
+                            if let NodeEvent::SnailBlockMined { number, hash, difficulty, fruits } = &e {
+                                tracing::info!(number, %hash, difficulty, fruits, "snail block mined");
+                            }
+                            self.events.emit(e);
+                        }
+                    }
+                    Err(e) => tracing::error!(error = %e, "snail mining failed"),
+                },
+                // 4. Storage statistics.
                 _ = stats_timer.tick() => match self.chain.stats() {
                     Ok(tables) => self.events.emit(NodeEvent::StorageStats { tables }),
                     Err(e) => tracing::warn!(error = %e, "storage stats unavailable"),
                 },
-                // 4. Shutdown.
+                // 5. Shutdown.
                 () = &mut shutdown => break,
             }
         }

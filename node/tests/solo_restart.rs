@@ -89,7 +89,13 @@ fn sigkill_and_restart_loses_nothing() {
     });
     let balances: Vec<U256> = recipients.iter().map(|a| balance(&url, *a)).collect();
     assert_eq!(balances[0], U256::from(1_000 + 1_001 + 1_002 + 1_003));
+    // The snail chain is being mined alongside (real PoW at devnet difficulty).
+    wait_for("two snail blocks", 90, || {
+        let head = rpc(&url, "tc_snailHead", json!([])).ok()?;
+        (hex_u64(&head["number"]) >= 2).then_some(())
+    });
     let before_kill = hex_u64(&rpc(&url, "eth_blockNumber", json!([])).expect("head"));
+    let snail_before = hex_u64(&rpc(&url, "tc_snailHead", json!([])).expect("snail")["number"]);
     drop(node); // SIGKILL
 
     // (1) The database, opened directly: contiguous blocks with certificates, same balances.
@@ -138,6 +144,37 @@ fn sigkill_and_restart_loses_nothing() {
         );
     }
     drop(state);
+    // Snail chain on disk: contiguous, valid PoW, fruits naming real committed fast blocks.
+    let (snail_head, _) = chain.snail_head().expect("read").expect("snail head");
+    assert!(
+        snail_head >= snail_before,
+        "snail head {snail_head} below {snail_before}"
+    );
+    let mut parent = chain
+        .snail_canonical(0)
+        .expect("read")
+        .expect("snail genesis");
+    for n in 1..=snail_head {
+        let hash = chain
+            .snail_canonical(n)
+            .expect("read")
+            .unwrap_or_else(|| panic!("snail #{n} lost"));
+        let b = chain
+            .snail_block(&hash)
+            .expect("read")
+            .expect("snail block");
+        assert_eq!(b.header.parent_hash, parent, "snail #{n} parent");
+        tc_consensus::snail::check_pow(&b.header).unwrap_or_else(|e| panic!("snail #{n}: {e}"));
+        assert_eq!(tc_types::fruits_hash(&b.fruits), b.header.fruits_hash);
+        for f in &b.fruits {
+            assert_eq!(
+                chain.block_hash(f.number).expect("read"),
+                Some(f.hash),
+                "fruit {f:?} in snail #{n}"
+            );
+        }
+        parent = hash;
+    }
     drop(chain);
 
     // (2) Restart: same chain, balances, and it keeps committing.

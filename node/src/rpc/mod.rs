@@ -389,6 +389,17 @@ async fn dispatch(h: &NodeHandle, method: &str, p: &[Value]) -> RpcResult {
             }
         }
         "eth_getLogs" => logs(h, p),
+        "tc_snailHead" => {
+            let (n, hash) = h
+                .chain
+                .snail_head()
+                .map_err(|e| server(&e))?
+                .unwrap_or_default();
+            let header = h.chain.snail_header(&hash).map_err(|e| server(&e))?;
+            Ok(
+                json!({"number": hex_u64(n), "hash": hash, "difficulty": header.map(|x| hex_u64(x.difficulty))}),
+            )
+        }
         other => Err(RpcError {
             code: -32601,
             message: format!("the method {other} does not exist/is not available"),
