@@ -4,13 +4,15 @@
 //! Map:
 //! - [`scalars`] `Bytes32`, `Address`, `Bytes`, `BigInt`, `Long` encoded as geth does
 //! - [`objects`] `Block`, `Transaction`, `Account`, `Log`, `CallResult`, `SyncState`, `Pending`
-//! - [`query`]   `Query` and `Mutation` roots, limits, [`schema`]
+//! - [`hybrid`]  extensions: `snailBlock(s)` with fruits, `committee(epoch)`, `storage` per table
+//! - [`query`]   `Query` (geth + extensions) and `Mutation` roots, limits, [`schema`]
 //!
-//! Not yet: subscriptions, the hybrid extensions (snail blocks, committees, consensus, peers).
+//! Not yet: subscriptions, `consensus` (per-node PBFT state), `peers`, `epochs`, mempool details.
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+pub mod hybrid;
 pub mod objects;
 pub mod query;
 pub mod scalars;

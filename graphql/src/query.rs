@@ -1,5 +1,7 @@
 //! Query and Mutation roots, limits and the schema constructor.
-use async_graphql::{Context, EmptySubscription, Error, InputObject, Object, Result, Schema};
+use async_graphql::{
+    Context, EmptySubscription, Error, InputObject, MergedObject, Object, Result, Schema,
+};
 
 use crate::objects::{
     Account, Block, CallData, CallResult, Log, SyncState, Transaction, api, log_matches, run_call,
@@ -14,12 +16,16 @@ pub const MAX_COMPLEXITY: usize = 5_000;
 /// Widest `blocks(from, to)` / `logs` range.
 pub const MAX_BLOCK_RANGE: u64 = 1_000;
 
+/// Query root: geth's fields plus the trueconsensus extensions.
+#[derive(MergedObject, Debug, Default)]
+pub struct QueryRoot(EthQuery, crate::hybrid::HybridQuery);
+
 /// The schema type.
-pub type TcSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type TcSchema = Schema<QueryRoot, Mutation, EmptySubscription>;
 
 /// Build the schema over a node.
 pub fn schema(node: std::sync::Arc<dyn NodeApi>) -> TcSchema {
-    Schema::build(Query, Mutation, EmptySubscription)
+    Schema::build(QueryRoot::default(), Mutation, EmptySubscription)
         .data::<Api>(node)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
@@ -95,12 +101,12 @@ impl Pending {
     }
 }
 
-/// Query root.
-#[derive(Debug)]
-pub struct Query;
+/// geth's EIP-1767 query fields.
+#[derive(Debug, Default)]
+pub struct EthQuery;
 
 #[Object]
-impl Query {
+impl EthQuery {
     /// A block by number or hash; the latest when neither is given.
     async fn block(
         &self,

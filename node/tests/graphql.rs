@@ -198,6 +198,43 @@ fn eip1767_fields_match_the_chain() {
     assert_eq!(facts["chainID"], "0x539");
     assert_eq!(facts["pending"]["transactionCount"], json!(0));
     assert_eq!(facts["syncing"], Value::Null);
+    // trueconsensus extensions: the snail chain with fruits, the committee, storage stats.
+    wait_for("a snail block", 90, || {
+        let h = rpc(url, "tc_snailHead", json!([])).ok()?;
+        (hex_u64(&h["number"]) >= 1).then_some(())
+    });
+    let ext = data(
+        url,
+        "{ snailBlock { number hash parentHash difficulty miner fruits { number hash } } \
+           snailBlocks(from: 0) { number hash } \
+           committee(epoch: 0) { epoch startHeight quorum maxFaulty members { index key weight } } \
+           storage { name bytesWritten estimatedKeys } }",
+    );
+    let snail_head = rpc(url, "tc_snailHead", json!([])).expect("snail head");
+    let sb = &ext["snailBlock"];
+    assert!(hex_u64(&sb["number"]) >= 1);
+    let blocks = ext["snailBlocks"].as_array().expect("snail blocks");
+    assert_eq!(blocks[0]["number"], "0x0");
+    assert!(
+        blocks.iter().any(|b| b["hash"] == snail_head["hash"])
+            || hex_u64(&snail_head["number"]) > hex_u64(&sb["number"])
+    );
+    for f in sb["fruits"].as_array().expect("fruits") {
+        let fb =
+            rpc(url, "eth_getBlockByNumber", json!([f["number"], false])).expect("fruit block");
+        assert_eq!(fb["hash"], f["hash"], "fruit names a committed fast block");
+    }
+    let c = &ext["committee"];
+    assert_eq!(c["members"].as_array().map(Vec::len), Some(1));
+    assert_eq!(c["quorum"], json!(1));
+    let receipts = ext["storage"]
+        .as_array()
+        .expect("storage")
+        .iter()
+        .find(|t| t["name"] == "receipts")
+        .cloned()
+        .expect("receipts table");
+    assert!(hex_u64(&receipts["bytesWritten"]) > 0, "{receipts}");
     // Mutation.
     let tx = sign_eip1559(
         &dev_signer(3).expect("key"),
