@@ -1,9 +1,11 @@
 //! Length-limited bytes codec for the request-response protocols.
 //!
 //! Frame: 4-byte big-endian length, then that many payload bytes. A frame whose announced
-//! length exceeds the protocol's limit is refused before any payload is read, with an
-//! [`std::io::ErrorKind::InvalidData`] error whose message starts with [`OVERSIZED`]; the
-//! swarm task turns such inbound failures into a penalty for the sender.
+//! length exceeds the protocol's limit is refused before any payload is read:
+//! - an inbound *request* decodes to [`Frame::Oversized`] (libp2p 0.57 swallows `read_request`
+//!   errors, so the sentinel is how the swarm task learns of it and penalises the sender);
+//! - an inbound *response* fails with [`std::io::ErrorKind::InvalidData`] (surfaced as an
+//!   outbound failure, also penalised).
 
 use std::io;
 
@@ -12,6 +14,15 @@ use libp2p::StreamProtocol;
 
 /// Prefix of the error message for an oversized frame.
 pub(crate) const OVERSIZED: &str = "oversized frame";
+
+/// A request as read from or written to a stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Frame {
+    /// A payload within the limit.
+    Data(Vec<u8>),
+    /// The peer announced `len` bytes, more than `max`; nothing more was read.
+    Oversized { len: usize, max: usize },
+}
 
 /// Bytes in, bytes out, with per-direction size limits.
 #[derive(Debug, Clone, Copy)]
@@ -58,14 +69,25 @@ async fn write_frame<T: AsyncWrite + Unpin + Send>(
 
 impl libp2p::request_response::Codec for BytesCodec {
     type Protocol = StreamProtocol;
-    type Request = Vec<u8>;
+    type Request = Frame;
     type Response = Vec<u8>;
 
-    async fn read_request<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Vec<u8>>
+    async fn read_request<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Frame>
     where
         T: AsyncRead + Unpin + Send,
     {
-        read_frame(io, self.max_request).await
+        let mut len = [0u8; 4];
+        io.read_exact(&mut len).await?;
+        let len = u32::from_be_bytes(len) as usize;
+        if len > self.max_request {
+            return Ok(Frame::Oversized {
+                len,
+                max: self.max_request,
+            });
+        }
+        let mut buf = vec![0u8; len];
+        io.read_exact(&mut buf).await?;
+        Ok(Frame::Data(buf))
     }
 
     async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Vec<u8>>
@@ -79,12 +101,18 @@ impl libp2p::request_response::Codec for BytesCodec {
         &mut self,
         _: &StreamProtocol,
         io: &mut T,
-        req: Vec<u8>,
+        req: Frame,
     ) -> io::Result<()>
     where
         T: AsyncWrite + Unpin + Send,
     {
-        write_frame(io, &req, self.max_request).await
+        match req {
+            Frame::Data(data) => write_frame(io, &data, self.max_request).await,
+            Frame::Oversized { len, max } => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{OVERSIZED}: {len} bytes, limit {max}"),
+            )),
+        }
     }
 
     async fn write_response<T>(

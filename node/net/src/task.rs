@@ -16,6 +16,7 @@ use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
 use crate::behaviour::{self, Behaviour, BehaviourEvent};
+use crate::codec::{Frame, OVERSIZED};
 use crate::config::{NetConfig, ValidConfig};
 use crate::error::{NetError, StartError};
 use crate::handle::{Command, NetworkHandle};
@@ -279,8 +280,8 @@ impl Task {
             } => {
                 let b = self.swarm.behaviour_mut();
                 let id = match protocol {
-                    Protocol::Sync => b.sync.send_request(&peer, bytes),
-                    Protocol::Consensus => b.consensus.send_request(&peer, bytes),
+                    Protocol::Sync => b.sync.send_request(&peer, Frame::Data(bytes)),
+                    Protocol::Consensus => b.consensus.send_request(&peer, Frame::Data(bytes)),
                 };
                 self.outbound.insert((protocol, id), (peer, reply));
             }
@@ -350,9 +351,10 @@ impl Task {
             Command::Block { peer, blocked } => {
                 let b = self.swarm.behaviour_mut();
                 if blocked {
+                    // Connections only: messages authored by `peer` still arrive through others
+                    // (a partition, not a ban).
                     self.manual_blocks.insert(peer);
                     b.blocked.block_peer(peer);
-                    b.gossipsub.blacklist_peer(&peer);
                 } else {
                     self.manual_blocks.remove(&peer);
                     self.bans.remove(&peer);
@@ -504,16 +506,33 @@ impl Task {
     fn on_request_response(
         &mut self,
         protocol: Protocol,
-        ev: request_response::Event<Vec<u8>, Vec<u8>>,
+        ev: request_response::Event<Frame, Vec<u8>>,
     ) {
-        use request_response::{Event, InboundFailure, Message};
+        use request_response::{Event, Message, OutboundFailure};
         match ev {
             Event::Message {
                 peer,
                 message:
                     Message::Request {
+                        request: Frame::Oversized { len, max },
+                        channel,
+                        ..
+                    },
+                ..
+            } => {
+                // Dropping the channel closes the stream without an answer.
+                drop(channel);
+                self.strike(
+                    peer,
+                    format!("{protocol}: {OVERSIZED}: {len} bytes announced, limit {max}"),
+                );
+            }
+            Event::Message {
+                peer,
+                message:
+                    Message::Request {
                         request_id,
-                        request,
+                        request: Frame::Data(request),
                         channel,
                     },
                 ..
@@ -567,6 +586,11 @@ impl Task {
                 error,
                 ..
             } => {
+                if let OutboundFailure::Io(e) = &error
+                    && e.kind() == std::io::ErrorKind::InvalidData
+                {
+                    self.strike(peer, format!("{protocol} response: {e}"));
+                }
                 if let Some((_, reply)) = self.outbound.remove(&(protocol, request_id)) {
                     let _ = reply.send(Err(NetError::Request {
                         peer: peer.to_string(),
@@ -584,12 +608,7 @@ impl Task {
                 if let Some(ch) = self.inbound_ids.remove(&request_id) {
                     self.inbound.remove(&ch);
                 }
-                match error {
-                    InboundFailure::Io(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-                        self.strike(peer, format!("{protocol}: {e}"));
-                    }
-                    other => debug!(%peer, %protocol, error = %other, "inbound request failed"),
-                }
+                debug!(%peer, %protocol, %error, "inbound request failed");
             }
             Event::ResponseSent { .. } => {}
         }
