@@ -394,14 +394,12 @@ impl Task {
             }
             SwarmEvent::ConnectionClosed {
                 peer_id,
-                num_established,
+                num_established: 0,
                 ..
             } => {
-                if num_established == 0 {
-                    self.peers.remove(&peer_id);
-                    debug!(peer = %peer_id, "peer disconnected");
-                    self.emit(NetEvent::PeerDisconnected { peer: peer_id });
-                }
+                self.peers.remove(&peer_id);
+                debug!(peer = %peer_id, "peer disconnected");
+                self.emit(NetEvent::PeerDisconnected { peer: peer_id });
             }
             SwarmEvent::NewListenAddr { address, .. } => {
                 info!(%address, "listening");
