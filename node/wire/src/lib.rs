@@ -4,10 +4,12 @@
 //! - [`pb`]     prost types generated from `proto/trueconsensus.proto` (compiled by protox at build time)
 //! - [`convert`] strict conversions between `pb` and `tc-types` (lengths checked, versions checked)
 //! - [`sync`]   domain types of the block-sync request/response protocol
+//! - [`consensus`] PBFT `SignedMessage` (tc-consensus) ↔ `ConsensusMessage`, strict, bounded nesting
 //!
 //! Decoding never panics: random, truncated or hostile bytes give a [`WireError`] naming the
 //! problem (field, expected length, version).
 
+pub mod consensus;
 pub mod convert;
 pub mod sync;
 
@@ -22,6 +24,7 @@ pub mod pb {
     include!(concat!(env!("OUT_DIR"), "/trueconsensus.v1.rs"));
 }
 
+pub use consensus::{decode_consensus, encode_consensus};
 pub use convert::{
     decode_certified_block, decode_snail_block, decode_transaction, encode_certified_block,
     encode_snail_block, encode_transaction,
