@@ -43,7 +43,8 @@ pub struct NetConfig {
     pub discovery_interval_ms: u64,
     /// Idle connections are closed after this many seconds (1..=86400, default 300).
     pub idle_timeout_secs: u64,
-    /// Strikes (penalties) before a peer is disconnected and banned (1..=100, default 3).
+    /// Strikes (penalties) within one ban window (`ban_duration_secs`) before a peer is
+    /// disconnected and banned (1..=100, default 3).
     pub ban_after_strikes: u32,
     /// Ban length in seconds (1..=86400, default 300).
     pub ban_duration_secs: u64,

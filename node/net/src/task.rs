@@ -34,11 +34,18 @@ pub struct Network;
 
 impl Network {
     /// Validate `config`, build the swarm (TCP + noise + yamux), listen, dial the bootnodes and
-    /// spawn the task on the current tokio runtime. Returns the handle and the event stream.
+    /// spawn the task on the current tokio runtime (an error outside one). Returns the handle
+    /// and the event stream. `config.node_key_file` is not read here: load the key with
+    /// [`crate::load_or_generate_key`] and pass it in.
     pub fn start(
         config: &NetConfig,
         key: Keypair,
     ) -> Result<(NetworkHandle, mpsc::Receiver<NetEvent>), StartError> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(StartError::Build(
+                "Network::start must be called inside a tokio runtime".into(),
+            ));
+        }
         let cfg = config.validate()?;
         let local = key.public().to_peer_id();
         let idle = Duration::from_secs(cfg.raw.idle_timeout_secs);
@@ -121,7 +128,8 @@ struct Task {
     inbound_ids: HashMap<InboundRequestId, ChannelId>,
     next_channel: u64,
     peers: HashMap<PeerId, PeerState>,
-    strikes: HashMap<PeerId, u32>,
+    /// Strike count and the time of the first strike in the current window.
+    strikes: HashMap<PeerId, (u32, Instant)>,
     bans: HashMap<PeerId, Instant>,
     manual_blocks: HashSet<PeerId>,
     listen: Vec<Multiaddr>,
@@ -176,9 +184,15 @@ impl Task {
 
     /// Record a strike; ban (block + disconnect) at `ban_after_strikes`.
     fn strike(&mut self, peer: PeerId, reason: String) {
-        let n = self.strikes.entry(peer).or_insert(0);
-        *n += 1;
-        let strikes = *n;
+        // Strikes older than the ban window are forgotten.
+        let now = Instant::now();
+        let window = Duration::from_secs(self.cfg.raw.ban_duration_secs);
+        let entry = self.strikes.entry(peer).or_insert((0, now));
+        if now.duration_since(entry.1) > window {
+            *entry = (0, now);
+        }
+        entry.0 += 1;
+        let strikes = entry.0;
         let banned = strikes >= self.cfg.raw.ban_after_strikes;
         warn!(%peer, %reason, strikes, banned, "penalising peer");
         if banned {
