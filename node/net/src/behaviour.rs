@@ -44,6 +44,34 @@ fn message_id(msg: &gossipsub::Message) -> gossipsub::MessageId {
     gossipsub::MessageId::new(&h.finalize()[..20])
 }
 
+/// Gossipsub scoring used only to notice invalid messages gossipsub drops on its own (bad
+/// signature, malformed protobuf): P4 per topic. Everything that would penalise quiet or
+/// co-located honest peers (mesh delivery rates, IP colocation on a loopback devnet) is off.
+/// The swarm task turns score drops into strikes.
+fn score_params() -> gossipsub::PeerScoreParams {
+    let topic = gossipsub::TopicScoreParams {
+        topic_weight: 1.0,
+        time_in_mesh_weight: 0.0,
+        first_message_deliveries_weight: 0.0,
+        mesh_message_deliveries_weight: 0.0,
+        mesh_failure_penalty_weight: 0.0,
+        invalid_message_deliveries_weight: -10.0,
+        invalid_message_deliveries_decay: 0.5,
+        ..gossipsub::TopicScoreParams::default()
+    };
+    let mut params = gossipsub::PeerScoreParams {
+        ip_colocation_factor_weight: 0.0,
+        behaviour_penalty_weight: -1.0,
+        ..gossipsub::PeerScoreParams::default()
+    };
+    for t in Topic::ALL {
+        params
+            .topics
+            .insert(gossipsub::IdentTopic::new(t.name()).hash(), topic.clone());
+    }
+    params
+}
+
 pub(crate) fn build(key: &Keypair, cfg: &ValidConfig) -> Result<Behaviour, String> {
     let raw = &cfg.raw;
     let peer_id = key.public().to_peer_id();
@@ -73,6 +101,9 @@ pub(crate) fn build(key: &Keypair, cfg: &ValidConfig) -> Result<Behaviour, Strin
         gossip_cfg,
     )
     .map_err(|e| format!("gossipsub: {e}"))?;
+    gossipsub
+        .with_peer_score(score_params(), gossipsub::PeerScoreThresholds::default())
+        .map_err(|e| format!("gossipsub peer score: {e}"))?;
     for t in Topic::ALL {
         gossipsub
             .subscribe(&gossipsub::IdentTopic::new(t.name()))

@@ -27,6 +27,8 @@ use crate::types::{ChannelId, MessageId, NetEvent, PeerInfo, Protocol, Topic, Va
 const MAX_PENDING_INBOUND: usize = 1024;
 /// Capacity of the command channel from handles.
 const COMMAND_BUFFER: usize = 1024;
+/// A gossipsub score drop larger than this between checks counts as a strike.
+const SCORE_DROP: f64 = 1.0;
 
 /// Entry point: builds and spawns the network task.
 #[derive(Debug)]
@@ -105,6 +107,7 @@ impl Network {
             manual_blocks: HashSet::new(),
             listen: Vec::new(),
             dropped_events: 0,
+            scores: HashMap::new(),
         };
         tokio::spawn(task.run(cmd_rx));
         Ok((handle, ev_rx))
@@ -134,6 +137,8 @@ struct Task {
     manual_blocks: HashSet<PeerId>,
     listen: Vec<Multiaddr>,
     dropped_events: u64,
+    /// Last seen gossipsub score per connected peer.
+    scores: HashMap<PeerId, f64>,
 }
 
 impl Task {
@@ -154,7 +159,10 @@ impl Task {
                     Some(cmd) => self.on_command(cmd),
                 },
                 _ = walk.tick() => self.random_walk(),
-                _ = housekeeping.tick() => self.expire_bans(),
+                _ = housekeeping.tick() => {
+                    self.expire_bans();
+                    self.check_scores();
+                }
             }
         }
         info!(peer = %self.swarm.local_peer_id(), "network task stopped");
@@ -210,6 +218,32 @@ impl Task {
             strikes,
             banned,
         });
+    }
+
+    /// Remember `peer`'s current gossipsub score so the next check only sees new drops.
+    fn note_score(&mut self, peer: PeerId) {
+        if let Some(score) = self.swarm.behaviour().gossipsub.peer_score(&peer) {
+            self.scores.insert(peer, score);
+        }
+    }
+
+    /// Strike peers whose gossipsub score fell since the last check: gossipsub dropped invalid
+    /// messages from them (bad signature, malformed, our own rejects are noted separately).
+    fn check_scores(&mut self) {
+        let peers: Vec<PeerId> = self.peers.keys().copied().collect();
+        for peer in peers {
+            let Some(score) = self.swarm.behaviour().gossipsub.peer_score(&peer) else {
+                continue;
+            };
+            let last = self.scores.insert(peer, score).unwrap_or(0.0);
+            if score < 0.0 && score < last - SCORE_DROP {
+                self.strike(
+                    peer,
+                    format!("gossipsub dropped invalid messages (score {last:.1} -> {score:.1})"),
+                );
+            }
+        }
+        self.scores.retain(|p, _| self.peers.contains_key(p));
     }
 
     fn expire_bans(&mut self) {
@@ -337,6 +371,8 @@ impl Task {
                     );
                 if let Validation::Reject(reason) = verdict {
                     self.strike(source, format!("invalid gossip: {reason}"));
+                    // The reject also lowered the gossipsub score: already counted.
+                    self.note_score(source);
                 }
             }
             Command::Penalise { peer, reason } => self.strike(peer, reason),
@@ -511,6 +547,7 @@ impl Task {
                         gossipsub::MessageAcceptance::Reject,
                     );
                 self.strike(source, reason);
+                self.note_score(source);
             }
         }
     }

@@ -413,3 +413,74 @@ async fn strikes_ban_then_blocked_peer_cannot_connect() {
         n.handle.shutdown().await.expect("shutdown");
     }
 }
+
+/// A peer speaking gossipsub without signatures (our topics require them): gossipsub drops its
+/// messages on its own; the score drop becomes a strike and a `Penalised` event.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsigned_gossip_from_a_rogue_peer_is_penalised() {
+    use futures::StreamExt;
+    use libp2p::{gossipsub, noise, swarm::SwarmEvent, tcp, yamux};
+    init_tracing();
+    let mut node = TestNode::start(test_config(Vec::new()), key(20)).await;
+    let cfg = gossipsub::ConfigBuilder::default()
+        .validation_mode(gossipsub::ValidationMode::Anonymous)
+        .heartbeat_interval(Duration::from_millis(100))
+        .build()
+        .expect("config");
+    let mut rogue = libp2p::SwarmBuilder::with_new_identity()
+        .with_tokio()
+        .with_tcp(
+            tcp::Config::default(),
+            noise::Config::new,
+            yamux::Config::default,
+        )
+        .expect("tcp")
+        .with_behaviour(|_| {
+            gossipsub::Behaviour::<
+                gossipsub::IdentityTransform,
+                gossipsub::AllowAllSubscriptionFilter,
+            >::new(gossipsub::MessageAuthenticity::Anonymous, cfg)
+            .expect("gossipsub")
+        })
+        .expect("behaviour")
+        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
+        .build();
+    let rogue_id = *rogue.local_peer_id();
+    let topic = gossipsub::IdentTopic::new(Topic::Tx.name());
+    rogue.behaviour_mut().subscribe(&topic).expect("subscribe");
+    rogue.dial(node.addr.clone()).expect("dial");
+    // Drive the rogue until the node's subscription is known, then publish unsigned junk.
+    tokio::time::timeout(DEADLINE, async {
+        loop {
+            if let SwarmEvent::Behaviour(gossipsub::Event::Subscribed { .. }) =
+                rogue.select_next_some().await
+            {
+                break;
+            }
+        }
+    })
+    .await
+    .expect("node's subscription seen");
+    rogue
+        .behaviour_mut()
+        .publish(topic, b"unsigned".to_vec())
+        .expect("publish");
+    let driver = tokio::spawn(async move {
+        loop {
+            rogue.select_next_some().await;
+        }
+    });
+    let reason = node
+        .wait_for("penalty for unsigned gossip", DEADLINE, |ev| match ev {
+            NetEvent::Penalised { peer, reason, .. } if *peer == rogue_id => Some(reason.clone()),
+            NetEvent::Gossip { .. } => panic!("unsigned gossip delivered"),
+            _ => None,
+        })
+        .await;
+    assert!(
+        reason.starts_with("gossipsub dropped invalid messages"),
+        "{reason}"
+    );
+    driver.abort();
+    node.handle.shutdown().await.expect("shutdown");
+}

@@ -1,6 +1,7 @@
 //! Test helpers: nodes on 127.0.0.1 with fast timers, event waits with deadlines.
 #![allow(dead_code, unreachable_pub)]
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use tc_net::{Keypair, Multiaddr, NetConfig, NetEvent, Network, NetworkHandle, PeerId};
@@ -43,6 +44,8 @@ pub fn test_config(bootnodes: Vec<String>) -> NetConfig {
 pub struct TestNode {
     pub handle: NetworkHandle,
     pub events: mpsc::Receiver<NetEvent>,
+    /// Events received before the helper returned them.
+    pub backlog: VecDeque<NetEvent>,
     pub peer: PeerId,
     pub addr: Multiaddr,
 }
@@ -51,11 +54,13 @@ impl TestNode {
     pub async fn start(config: NetConfig, key: Keypair) -> TestNode {
         let (handle, mut events) = Network::start(&config, key).expect("network starts");
         let peer = handle.local_peer_id();
+        let mut backlog = VecDeque::new();
         let addr = timeout(DEADLINE, async {
             loop {
                 match events.recv().await {
                     Some(NetEvent::ListenAddr { addr }) => break addr,
-                    Some(_) => {}
+                    // Events that raced ahead (e.g. a fast PeerConnected) are kept for waits.
+                    Some(ev) => backlog.push_back(ev),
                     None => panic!("event stream closed before listening"),
                 }
             }
@@ -65,6 +70,7 @@ impl TestNode {
         TestNode {
             handle,
             events,
+            backlog,
             peer,
             addr,
         }
@@ -83,6 +89,11 @@ impl TestNode {
         mut pred: impl FnMut(&NetEvent) -> Option<T>,
     ) -> T {
         let end = Instant::now() + deadline;
+        while let Some(ev) = self.backlog.pop_front() {
+            if let Some(t) = pred(&ev) {
+                return t;
+            }
+        }
         loop {
             let ev = tokio::time::timeout_at(end, self.events.recv())
                 .await
@@ -101,7 +112,7 @@ impl TestNode {
         mut pred: impl FnMut(&NetEvent) -> Option<T>,
     ) -> Vec<T> {
         let end = Instant::now() + window;
-        let mut out = Vec::new();
+        let mut out: Vec<T> = self.backlog.drain(..).filter_map(|ev| pred(&ev)).collect();
         while let Ok(Some(ev)) = tokio::time::timeout_at(end, self.events.recv()).await {
             if let Some(t) = pred(&ev) {
                 out.push(t);
@@ -112,6 +123,7 @@ impl TestNode {
 
     /// Drop buffered events.
     pub fn drain(&mut self) {
+        self.backlog.clear();
         while self.events.try_recv().is_ok() {}
     }
 }
