@@ -6,7 +6,8 @@
 //! - [`config`]    `[network]` settings ([`NetConfig`]), validation, node key load/generate
 //! - [`types`]     topics, protocols, validation verdicts, [`PeerInfo`], [`NetEvent`]
 //! - [`handle`]    [`NetworkHandle`]: async commands to the network task
-//! - `task`        [`Network::start`]; the swarm loop (discovery, events, strikes/bans)
+//! - `task`        [`Network::start`]; the swarm loop (discovery, commands, strikes/bans,
+//!   gossipsub score watch); `task::inbound` handles inbound gossip and requests
 //! - `behaviour`   composed behaviour: block list, connection limits, identify, ping, kad,
 //!   gossipsub (validate before relay), request-response `/tc/sync/1` and `/tc/consensus/1`
 //! - `codec`       length-prefixed, length-limited bytes codec for request-response
