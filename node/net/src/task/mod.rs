@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use libp2p::identity::Keypair;
+use libp2p::multiaddr::Protocol as AddrProto;
 use libp2p::request_response::{InboundRequestId, OutboundRequestId, ResponseChannel};
 use libp2p::swarm::SwarmEvent;
 use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
@@ -485,7 +486,13 @@ impl Task {
             }
             BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. }) => {
                 let state = self.peers.entry(peer_id).or_default();
+                // Loopback addresses are only useful if we reach this peer over loopback;
+                // unspecified ones (0.0.0.0) never are.
+                let via_loopback = state.addrs.iter().any(is_loopback);
                 for addr in info.listen_addrs {
+                    if is_unspecified(&addr) || (is_loopback(&addr) && !via_loopback) {
+                        continue;
+                    }
                     if !state.addrs.contains(&addr) {
                         state.addrs.push(addr.clone());
                     }
@@ -520,4 +527,20 @@ impl Task {
             _ => {}
         }
     }
+}
+
+fn first_ip(addr: &Multiaddr) -> Option<std::net::IpAddr> {
+    addr.iter().find_map(|p| match p {
+        AddrProto::Ip4(ip) => Some(ip.into()),
+        AddrProto::Ip6(ip) => Some(ip.into()),
+        _ => None,
+    })
+}
+
+fn is_loopback(addr: &Multiaddr) -> bool {
+    first_ip(addr).is_some_and(|ip| ip.is_loopback())
+}
+
+fn is_unspecified(addr: &Multiaddr) -> bool {
+    first_ip(addr).is_some_and(|ip| ip.is_unspecified())
 }
