@@ -51,7 +51,11 @@ async fn gossip_reaches_all_after_acceptance() {
                     bytes,
                     source,
                     id,
-                } if *bytes == payload => Some((id.clone(), *source)),
+                    author,
+                } if *bytes == payload => {
+                    assert_eq!(*author, Some(publisher));
+                    Some((id.clone(), *source))
+                }
                 _ => None,
             })
             .await;

@@ -32,6 +32,7 @@ impl Task {
                 topic,
                 bytes: msg.data,
                 source,
+                author: msg.source,
                 id: MessageId(id.0),
             }),
             Err(reason) => {
