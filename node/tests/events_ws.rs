@@ -7,7 +7,6 @@ use alloy_primitives::{Address, Bytes, U256};
 use common::{TestNode, rpc};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
-use tc_node::keys::{TxParams, dev_signer, sign_eip1559};
 use tokio_tungstenite::tungstenite::Message;
 
 async fn next_json(
@@ -44,21 +43,15 @@ async fn events_feed_starts_with_snapshot_then_streams_commits() {
         Some(1)
     );
 
-    let tx = sign_eip1559(
-        &dev_signer(2).expect("key"),
-        &TxParams {
-            chain_id: 1337,
-            nonce: 0,
-            to: Some(Address::repeat_byte(7)),
-            value: U256::from(5),
-            input: Bytes::new(),
-            gas_limit: 21_000,
-            max_fee_per_gas: 3_000_000_000,
-            max_priority_fee_per_gas: 1,
-        },
-    )
-    .expect("sign");
-    let raw = Bytes::from(alloy_eips::eip2718::Encodable2718::encoded_2718(&tx));
+    let raw = common::raw_tx(
+        2,
+        1337,
+        0,
+        Some(Address::repeat_byte(7)),
+        U256::from(5),
+        Bytes::new(),
+        21_000,
+    );
     let url = node.url.clone();
     let hash =
         tokio::task::spawn_blocking(move || rpc(&url, "eth_sendRawTransaction", json!([raw])))

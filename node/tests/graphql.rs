@@ -6,7 +6,7 @@ mod common;
 use alloy_primitives::{Address, Bytes, U256};
 use common::{TestNode, hex_u64, rpc, wait_for};
 use serde_json::{Value, json};
-use tc_node::keys::{TxParams, dev_signer, sign_eip1559};
+use tc_node::keys::dev_signer;
 
 fn gql(url: &str, query: &str) -> Value {
     let mut resp = ureq::post(&format!("{url}/graphql"))
@@ -30,21 +30,7 @@ fn send(
     input: Bytes,
     gas: u64,
 ) -> String {
-    let tx = sign_eip1559(
-        &dev_signer(dev).expect("key"),
-        &TxParams {
-            chain_id: 1337,
-            nonce,
-            to,
-            value,
-            input,
-            gas_limit: gas,
-            max_fee_per_gas: 3_000_000_000,
-            max_priority_fee_per_gas: 1_000_000_000,
-        },
-    )
-    .expect("sign");
-    let raw = Bytes::from(alloy_eips::eip2718::Encodable2718::encoded_2718(&tx));
+    let raw = common::raw_tx(dev, 1337, nonce, to, value, input, gas);
     rpc(url, "eth_sendRawTransaction", json!([raw]))
         .expect("send")
         .as_str()
@@ -236,21 +222,15 @@ fn eip1767_fields_match_the_chain() {
         .expect("receipts table");
     assert!(hex_u64(&receipts["bytesWritten"]) > 0, "{receipts}");
     // Mutation.
-    let tx = sign_eip1559(
-        &dev_signer(3).expect("key"),
-        &TxParams {
-            chain_id: 1337,
-            nonce: 0,
-            to: Some(Address::ZERO),
-            value: U256::from(1),
-            input: Bytes::new(),
-            gas_limit: 21_000,
-            max_fee_per_gas: 3_000_000_000,
-            max_priority_fee_per_gas: 1,
-        },
-    )
-    .expect("sign");
-    let raw = Bytes::from(alloy_eips::eip2718::Encodable2718::encoded_2718(&tx));
+    let raw = common::raw_tx(
+        3,
+        1337,
+        0,
+        Some(Address::ZERO),
+        U256::from(1),
+        Bytes::new(),
+        21_000,
+    );
     let m = data(
         url,
         &format!("mutation {{ sendRawTransaction(data: \"{raw}\") }}"),

@@ -8,12 +8,12 @@ use std::path::Path;
 use std::process::Command;
 
 use alloy_primitives::{Address, Bytes, U256};
-use serde_json::{Value, json};
+use serde_json::json;
 use tc_node::config::NodeConfig;
-use tc_node::keys::{TxParams, dev_signer, sign_eip1559};
+use tc_node::keys::dev_signer;
 use tc_types::StateReader;
 
-use common::{BIN, Proc, free_port, hex_u64, rpc, wait_for};
+use common::{BIN, Proc, free_port, hex_u64, raw_post, rpc, wait_for};
 
 fn start(config: &Path, url: &str) -> Proc {
     common::start(config, url, &config.with_file_name("node.log"))
@@ -55,23 +55,16 @@ fn sigkill_and_restart_loses_nothing() {
     let recipients: Vec<Address> = (0..5u8).map(|i| Address::repeat_byte(0x10 + i)).collect();
     let mut hashes = Vec::new();
     for s in 0..5u32 {
-        let k = dev_signer(s).expect("dev key");
         for n in 0..4u64 {
-            let tx = sign_eip1559(
-                &k,
-                &TxParams {
-                    chain_id: 1337,
-                    nonce: n,
-                    to: Some(recipients[s as usize]),
-                    value: U256::from(1_000 + n),
-                    input: Bytes::new(),
-                    gas_limit: 21_000,
-                    max_fee_per_gas: 3_000_000_000,
-                    max_priority_fee_per_gas: 1_000_000_000,
-                },
-            )
-            .expect("sign");
-            let raw = Bytes::from(alloy_eips::eip2718::Encodable2718::encoded_2718(&tx));
+            let raw = common::raw_tx(
+                s,
+                1337,
+                n,
+                Some(recipients[s as usize]),
+                U256::from(1_000 + n),
+                Bytes::new(),
+                21_000,
+            );
             hashes.push(rpc(&url, "eth_sendRawTransaction", json!([raw])).expect("send"));
         }
     }
@@ -200,36 +193,11 @@ fn sigkill_and_restart_loses_nothing() {
     assert_eq!(nonce, 4);
 }
 
-fn raw_post(url: &str, body: &str) -> Value {
-    let mut resp = ureq::post(url)
-        .header("content-type", "application/json")
-        .send(body)
-        .expect("post");
-    resp.body_mut().read_json().expect("json")
-}
-
 #[test]
 fn bad_input_gets_clear_errors_and_node_keeps_committing() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let port = free_port();
-    let url = format!("http://127.0.0.1:{port}");
-    let out = Command::new(BIN)
-        .args(["init", "--dir"])
-        .arg(dir.path())
-        .args(["--http", &format!("127.0.0.1:{port}")])
-        .output()
-        .expect("init");
-    assert!(out.status.success());
-    let config = dir.path().join("node.toml");
-    let text = std::fs::read_to_string(&config)
-        .expect("read")
-        .replace(
-            "empty_block_interval_ms = 2000",
-            "empty_block_interval_ms = 100",
-        )
-        .replace("block_interval_ms = 500", "block_interval_ms = 50");
-    std::fs::write(&config, text).expect("write");
-    let _node = start(&config, &url);
+    let node = common::TestNode::init(50, 100);
+    let _node = node.start();
+    let url = node.url.clone();
     let head0 = hex_u64(&rpc(&url, "eth_blockNumber", json!([])).expect("head"));
 
     let cases: &[(&str, i64, &str)] = &[
@@ -286,22 +254,15 @@ fn bad_input_gets_clear_errors_and_node_keeps_committing() {
     assert_eq!(v[0]["result"], json!("0x539"));
     assert_eq!(v[1]["error"]["code"], json!(-32601));
     // A transaction the pool refuses says why.
-    let k = dev_signer(1).expect("key");
-    let tx = sign_eip1559(
-        &k,
-        &TxParams {
-            chain_id: 1,
-            nonce: 0,
-            to: Some(Address::ZERO),
-            value: U256::ZERO,
-            input: Bytes::new(),
-            gas_limit: 21_000,
-            max_fee_per_gas: 3_000_000_000,
-            max_priority_fee_per_gas: 1,
-        },
-    )
-    .expect("sign");
-    let raw = Bytes::from(alloy_eips::eip2718::Encodable2718::encoded_2718(&tx));
+    let raw = common::raw_tx(
+        1,
+        1,
+        0,
+        Some(Address::ZERO),
+        U256::ZERO,
+        Bytes::new(),
+        21_000,
+    );
     let e = rpc(&url, "eth_sendRawTransaction", json!([raw])).expect_err("wrong chain");
     assert!(
         e.contains("wrong chain id: expected 1337, got Some(1)"),

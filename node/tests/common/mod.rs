@@ -132,3 +132,39 @@ pub fn start(config: &Path, url: &str, log: &Path) -> Proc {
     });
     p
 }
+
+/// Raw EIP-2718 bytes of an EIP-1559 transaction signed by dev account `dev`
+/// (max fee 3 gwei, tip 1 gwei).
+pub fn raw_tx(
+    dev: u32,
+    chain_id: u64,
+    nonce: u64,
+    to: Option<alloy_primitives::Address>,
+    value: alloy_primitives::U256,
+    input: alloy_primitives::Bytes,
+    gas_limit: u64,
+) -> alloy_primitives::Bytes {
+    let params = tc_node::keys::TxParams {
+        chain_id,
+        nonce,
+        to,
+        value,
+        input,
+        gas_limit,
+        max_fee_per_gas: 3_000_000_000,
+        max_priority_fee_per_gas: 1_000_000_000,
+    };
+    let tx =
+        tc_node::keys::sign_eip1559(&tc_node::keys::dev_signer(dev).expect("dev key"), &params)
+            .expect("sign");
+    alloy_primitives::Bytes::from(alloy_eips::eip2718::Encodable2718::encoded_2718(&tx))
+}
+
+/// POST a raw body (JSON-RPC or GraphQL) and parse the JSON answer.
+pub fn raw_post(url: &str, body: &str) -> Value {
+    let mut resp = ureq::post(url)
+        .header("content-type", "application/json")
+        .send(body)
+        .expect("post");
+    resp.body_mut().read_json().expect("json")
+}
