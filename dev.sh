@@ -70,10 +70,13 @@ cmd_up() {
   fi
   cat >&2 <<MSG
 
-  trueconsensus — solo node (this node is the whole committee; PBFT between nodes, the
-  snail chain, the devnet launcher and the dashboard are still being built)
+  trueconsensus — solo node: it is the whole committee (n = 1), commits fast blocks with revm
+  and mines the proof-of-work snail chain (fruits checkpoint the fast blocks). Not yet here:
+  PBFT between nodes, committee rotation in the running node, the devnet launcher, the dashboard.
 
-  JSON-RPC   http://$http   (chain id 1337; eth_sendRawTransaction, eth_getBalance, receipts, ...)
+  JSON-RPC   http://$http          (chain id 1337; ethers/viem/web3.py/cast speak it)
+  GraphQL    http://$http/graphql  (geth EIP-1767 names + snailBlocks, committee, storage)
+  events     ws://$http/events     (hello, snapshot, then batched consensus/chain events)
   data       $dir  (resumes on the next 'up'; --fresh starts over)
   accounts   the 10 dev accounts of 'test test ... junk', 10,000 ETH each: $bin accounts
   try        $bin send --rpc http://$http --dev 0 --to 0x000000000000000000000000000000000000dEaD --value 1000 --gas 21000
