@@ -74,7 +74,7 @@ cmd_up() {
   and mines the proof-of-work snail chain (fruits checkpoint the fast blocks). Not yet here:
   PBFT between nodes, committee rotation in the running node, the devnet launcher, the dashboard.
 
-  JSON-RPC   http://$http          (chain id 1337; ethers/viem/web3.py/cast speak it)
+  JSON-RPC   http://$http          (chain id 1337; tested with ethers v6)
   GraphQL    http://$http/graphql  (geth EIP-1767 names + snailBlocks, committee, storage)
   events     ws://$http/events     (hello, snapshot, then batched consensus/chain events)
   data       $dir  (resumes on the next 'up'; --fresh starts over)
