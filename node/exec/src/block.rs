@@ -12,7 +12,7 @@ use crate::ExecError;
 use crate::db::{DbError, cached};
 use crate::diff::DiffBuilder;
 use crate::env::BlockEnv;
-use crate::txenv::{map_invalid, precheck, to_tx_env};
+use crate::txenv::{TxFacts, map_invalid, precheck, to_tx_env};
 
 /// How invalid transactions are treated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -117,7 +117,7 @@ pub fn execute_block(
         let result = match evm.transact(to_tx_env(tx)) {
             Ok(r) => r,
             Err(EVMError::Transaction(e)) => {
-                reject(&mut out, map_invalid(e, tx, env))?;
+                reject(&mut out, map_invalid(e, &TxFacts::of(tx), env))?;
                 continue;
             }
             Err(EVMError::Database(DbError(source))) => {

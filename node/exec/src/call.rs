@@ -114,7 +114,15 @@ fn run(
     let result = match evm.transact(tx) {
         Ok(r) => r.result,
         Err(EVMError::Transaction(e)) => {
-            return Err(CallError::Rejected(map_call_invalid(e, req, gas, env)));
+            let facts = crate::txenv::TxFacts {
+                gas_limit: gas,
+                max_fee_per_gas: req.gas_price.unwrap_or(0),
+                chain_id: Some(env.chain_id),
+                tx_type: 0,
+            };
+            return Err(CallError::Rejected(crate::txenv::map_invalid(
+                e, &facts, env,
+            )));
         }
         Err(EVMError::Database(DbError(source))) => {
             return Err(ExecError::State { index: 0, source }.into());
@@ -165,44 +173,6 @@ fn run(
             created: None,
         },
     })
-}
-
-fn map_call_invalid(
-    e: revm::context_interface::result::InvalidTransaction,
-    req: &CallRequest,
-    gas: u64,
-    env: &BlockEnv,
-) -> TxError {
-    use revm::context_interface::result::InvalidTransaction as I;
-    match e {
-        I::LackOfFundForMaxFee { fee, balance } => TxError::InsufficientFunds {
-            have: *balance,
-            need: *fee,
-        },
-        I::CallGasCostMoreThanGasLimit {
-            initial_gas,
-            gas_limit,
-        } => TxError::IntrinsicGasTooLow {
-            have: gas_limit,
-            need: initial_gas,
-        },
-        I::GasFloorMoreThanGasLimit {
-            gas_floor,
-            gas_limit,
-        } => TxError::IntrinsicGasTooLow {
-            have: gas_limit,
-            need: gas_floor,
-        },
-        I::CallerGasLimitMoreThanBlock => TxError::GasLimitTooHigh {
-            have: gas,
-            max: env.gas_limit,
-        },
-        I::GasPriceLessThanBasefee => TxError::FeeCapTooLow {
-            have: req.gas_price.unwrap_or(0),
-            need: u128::from(env.base_fee),
-        },
-        other => TxError::Invalid(other.to_string()),
-    }
 }
 
 /// Execute `req` against `state` without changing it (nonce not checked; with no gas price

@@ -59,18 +59,43 @@ pub fn intrinsic_gas(tx: &RecoveredTx) -> u64 {
         .max(g.floor_gas)
 }
 
-/// Map revm's reason to ours. `tx` supplies the fields revm's variant does not carry.
-pub fn map_invalid(e: InvalidTransaction, tx: &RecoveredTx, env: &BlockEnv) -> TxError {
+/// The fields of a transaction (or call) that revm's rejection variants do not carry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TxFacts {
+    /// Gas limit.
+    pub gas_limit: u64,
+    /// Max fee per gas (gas price for legacy).
+    pub max_fee_per_gas: u128,
+    /// Chain id carried, if any.
+    pub chain_id: Option<u64>,
+    /// EIP-2718 type.
+    pub tx_type: u8,
+}
+
+impl TxFacts {
+    /// Facts of a signed transaction.
+    pub fn of(tx: &RecoveredTx) -> Self {
+        let t = &tx.tx;
+        Self {
+            gas_limit: t.gas_limit(),
+            max_fee_per_gas: t.max_fee_per_gas(),
+            chain_id: t.chain_id(),
+            tx_type: t.tx_type() as u8,
+        }
+    }
+}
+
+/// Map revm's reason to ours (for block execution and for calls alike).
+pub fn map_invalid(e: InvalidTransaction, t: &TxFacts, env: &BlockEnv) -> TxError {
     use InvalidTransaction as I;
-    let t = &tx.tx;
     match e {
         I::PriorityFeeGreaterThanMaxFee => TxError::TipAboveFeeCap,
         I::GasPriceLessThanBasefee => TxError::FeeCapTooLow {
-            have: t.max_fee_per_gas(),
+            have: t.max_fee_per_gas,
             need: u128::from(env.base_fee),
         },
         I::CallerGasLimitMoreThanBlock => TxError::GasLimitTooHigh {
-            have: t.gas_limit(),
+            have: t.gas_limit,
             max: env.gas_limit,
         },
         I::TxGasLimitGreaterThanCap { gas_limit, cap } => TxError::GasLimitTooHigh {
@@ -105,7 +130,7 @@ pub fn map_invalid(e: InvalidTransaction, tx: &RecoveredTx, env: &BlockEnv) -> T
         },
         I::InvalidChainId | I::MissingChainId => TxError::WrongChainId {
             expected: env.chain_id,
-            got: t.chain_id(),
+            got: t.chain_id,
         },
         I::Eip4844NotSupported
         | I::Eip7702NotSupported
@@ -113,7 +138,7 @@ pub fn map_invalid(e: InvalidTransaction, tx: &RecoveredTx, env: &BlockEnv) -> T
         | I::BlobCreateTransaction
         | I::EmptyBlobs
         | I::AuthorizationListNotSupported
-        | I::EmptyAuthorizationList => TxError::UnsupportedType(t.tx_type() as u8),
+        | I::EmptyAuthorizationList => TxError::UnsupportedType(t.tx_type),
         other => TxError::Invalid(other.to_string()),
     }
 }
