@@ -77,6 +77,7 @@ cmd_up() {
   JSON-RPC   http://$http          (chain id 1337; tested with ethers v6)
   GraphQL    http://$http/graphql  (geth EIP-1767 names + snailBlocks, committee, storage)
   events     ws://$http/events     (hello, snapshot, then batched consensus/chain events)
+  metrics    http://$http/metrics  (Prometheus)
   data       $dir  (resumes on the next 'up'; --fresh starts over)
   accounts   the 10 dev accounts of 'test test ... junk', 10,000 ETH each: $bin accounts
   try        $bin send --rpc http://$http --dev 0 --to 0x000000000000000000000000000000000000dEaD --value 1000 --gas 21000

@@ -50,15 +50,26 @@ impl NodeApi for NodeHandle {
 
 /// Router with `POST /graphql` (body limit as the JSON-RPC one).
 pub fn router(handle: NodeHandle, max_body_bytes: usize) -> Router {
+    let metrics = handle.metrics.clone();
     let schema = tc_graphql::schema(Arc::new(handle));
     Router::new()
         .route("/graphql", post(serve))
         .layer(axum::extract::DefaultBodyLimit::max(max_body_bytes))
-        .with_state(schema)
+        .with_state((schema, metrics))
 }
 
-async fn serve(State(schema): State<TcSchema>, body: axum::body::Bytes) -> Json<serde_json::Value> {
-    let req: async_graphql::Request = match serde_json::from_slice(&body) {
+async fn serve(
+    State((schema, metrics)): State<(TcSchema, Arc<crate::metrics::Metrics>)>,
+    body: axum::body::Bytes,
+) -> Json<serde_json::Value> {
+    let started = std::time::Instant::now();
+    let out = execute(&schema, &body).await;
+    metrics.api_request("graphql", started.elapsed());
+    out
+}
+
+async fn execute(schema: &TcSchema, body: &[u8]) -> Json<serde_json::Value> {
+    let req: async_graphql::Request = match serde_json::from_slice(body) {
         Ok(r) => r,
         Err(e) => {
             return Json(

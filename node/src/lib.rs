@@ -12,6 +12,7 @@
 //! - [`feed`]     `GET /events`: hello + snapshot, then batched events; slow clients resynced or dropped
 //! - [`gql`]      GraphQL at `POST /graphql` (`tc-graphql` over the node handle)
 //! - [`snail`]    the snail chain in the node: tree rebuilt from RocksDB, capped mining slices, persistence
+//! - [`metrics`]  Prometheus `GET /metrics`: heads, commits, mempool, mining, per-table storage, API latency
 //! - [`rpc`]      minimal Ethereum JSON-RPC over HTTP (enough to submit and inspect transactions)
 
 pub mod chain;
@@ -22,6 +23,7 @@ pub mod genesis;
 pub mod gql;
 pub mod keys;
 pub mod mempool;
+pub mod metrics;
 pub mod producer;
 pub mod rpc;
 pub mod runtime;

@@ -258,9 +258,10 @@ fn run(config: &std::path::Path) -> anyhow::Result<()> {
             let listener = tokio::net::TcpListener::bind(api.http)
                 .await
                 .with_context(|| format!("bind api.http {}", api.http))?;
-            tracing::info!(addr = %api.http, "JSON-RPC on POST /, GraphQL on POST /graphql, events on GET /events");
+            tracing::info!(addr = %api.http, "JSON-RPC on POST /, GraphQL on POST /graphql, events on GET /events, metrics on GET /metrics");
             let app = tc_node::rpc::router(handle.clone(), api.max_body_bytes)
                 .merge(tc_node::gql::router(handle.clone(), api.max_body_bytes))
+                .merge(tc_node::metrics::router(handle.metrics.clone()))
                 .merge(tc_node::feed::router(handle));
             tokio::spawn(async move {
                 if let Err(e) = axum::serve(listener, app).await {

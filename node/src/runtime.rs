@@ -68,6 +68,8 @@ pub struct NodeHandle {
     pub chain_id: u64,
     /// Node name.
     pub name: String,
+    /// Prometheus metrics.
+    pub metrics: std::sync::Arc<crate::metrics::Metrics>,
     /// Accounts `eth_sendTransaction` signs for (`api.dev_accounts` of the dev mnemonic).
     pub dev_accounts: std::sync::Arc<Vec<alloy_signer_local::PrivateKeySigner>>,
 }
@@ -82,6 +84,7 @@ pub struct Node {
     events: EventBus,
     chain_id: u64,
     snail: crate::snail::SnailChain,
+    metrics: std::sync::Arc<crate::metrics::Metrics>,
 }
 
 impl Node {
@@ -120,6 +123,7 @@ impl Node {
             events: EventBus::new(),
             chain_id: genesis.chain_id,
             snail,
+            metrics: crate::metrics::Metrics::new(),
         })
     }
 
@@ -134,6 +138,7 @@ impl Node {
             events: self.events.clone(),
             chain_id: self.chain_id,
             name: self.cfg.node.name.clone(),
+            metrics: self.metrics.clone(),
             dev_accounts,
         };
         Ok((h, rx))
@@ -187,6 +192,9 @@ impl Node {
                         for e in events {
                             if let NodeEvent::SnailBlockMined { number, hash, difficulty, fruits } = &e {
                                 tracing::info!(number, %hash, difficulty, fruits, "snail block mined");
+                                self.metrics.snail_mined.inc();
+                                self.metrics.snail_head.set(i64::try_from(*number).unwrap_or(i64::MAX));
+                                self.metrics.snail_difficulty.set(i64::try_from(*difficulty).unwrap_or(i64::MAX));
                             }
                             self.events.emit(e);
                         }
@@ -195,7 +203,10 @@ impl Node {
                 },
                 // 4. Storage statistics.
                 _ = stats_timer.tick() => match self.chain.stats() {
-                    Ok(tables) => self.events.emit(NodeEvent::StorageStats { tables }),
+                    Ok(tables) => {
+                        self.metrics.set_storage(&tables);
+                        self.events.emit(NodeEvent::StorageStats { tables });
+                    }
                     Err(e) => tracing::warn!(error = %e, "storage stats unavailable"),
                 },
                 // 5. Shutdown.
@@ -208,6 +219,16 @@ impl Node {
     }
 
     fn on_command(&mut self, cmd: Command) {
+        self.handle_command(cmd);
+        self.metrics
+            .mempool_txs
+            .set(i64::try_from(self.mempool.len()).unwrap_or(i64::MAX));
+        self.metrics
+            .mempool_bytes
+            .set(i64::try_from(self.mempool.bytes()).unwrap_or(i64::MAX));
+    }
+
+    fn handle_command(&mut self, cmd: Command) {
         match cmd {
             Command::SubmitTx { raw, reply } => {
                 let result = self.submit(&raw);
@@ -236,6 +257,7 @@ impl Node {
             Ok(tx) => tx,
             Err(e) => {
                 self.mempool.record_rejection(None, e.clone());
+                self.metrics.txs_rejected.inc();
                 self.events.emit(NodeEvent::TxRejected {
                     hash: None,
                     reason: e.to_string(),
@@ -261,6 +283,7 @@ impl Node {
             }
             Err(e) => {
                 tracing::debug!(%hash, reason = %e, "transaction rejected");
+                self.metrics.txs_rejected.inc();
                 self.events.emit(NodeEvent::TxRejected {
                     hash: Some(hash),
                     reason: e.to_string(),
@@ -290,6 +313,7 @@ impl Node {
             return Ok(false);
         };
         for (hash, why) in rejected {
+            self.metrics.txs_rejected.inc();
             self.events.emit(NodeEvent::TxRejected {
                 hash: Some(hash),
                 reason: why.to_string(),
@@ -297,6 +321,11 @@ impl Node {
         }
         let h = &block.header;
         tracing::info!(number = h.number, hash = %block.hash(), txs = block.transactions.len(), gas = h.gas_used, "fast block committed");
+        self.metrics.blocks_committed.inc();
+        self.metrics.txs_committed.inc_by(receipts.len() as u64);
+        self.metrics
+            .fast_head
+            .set(i64::try_from(h.number).unwrap_or(i64::MAX));
         self.events.emit(NodeEvent::FastBlockCommitted {
             number: h.number,
             hash: block.hash(),

@@ -75,4 +75,32 @@ async fn events_feed_starts_with_snapshot_then_streams_commits() {
             }
         }
     }
+
+    // The same commit shows in the Prometheus metrics.
+    let url = format!("{}/metrics", node.url);
+    let text = tokio::task::spawn_blocking(move || {
+        let mut r = ureq::get(&url).call().expect("metrics");
+        r.body_mut().read_to_string().expect("text")
+    })
+    .await
+    .expect("join");
+    let value = |name: &str| -> f64 {
+        text.lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("metric {name} missing:\n{text}"))
+    };
+    assert!(value("tc_blocks_committed_total") >= 1.0);
+    assert!(value("tc_txs_committed_total") >= 1.0);
+    assert!(value("tc_fast_head") >= 1.0);
+    assert_eq!(
+        value("tc_api_requests_total{method=\"eth_sendRawTransaction\"}"),
+        1.0
+    );
+    assert!(
+        text.contains("tc_storage_bytes_written{table=\"receipts\"}"),
+        "{text}"
+    );
+    assert!(text.contains("tc_api_request_seconds_bucket"), "{text}");
 }

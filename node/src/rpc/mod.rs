@@ -146,7 +146,10 @@ async fn one(h: &NodeHandle, call: Value) -> Value {
         Some(Value::Array(a)) => a.clone(),
         Some(_) => return error_response(id, RpcError::params("params must be an array")),
     };
-    match dispatch(h, method, &params).await {
+    let started = std::time::Instant::now();
+    let result = dispatch(h, method, &params).await;
+    h.metrics.api_request(method, started.elapsed());
+    match result {
         Ok(result) => json!({"jsonrpc": "2.0", "id": id, "result": result}),
         Err(e) => error_response(id, e),
     }
