@@ -19,13 +19,7 @@ pub(crate) fn api<'a>(ctx: &Context<'a>) -> Result<&'a Api> {
 
 /// State at a block (`None` = latest).
 pub(crate) fn state(api: &Api, block: Option<u64>) -> Result<Box<dyn StateReader + Send>> {
-    let chain = api.chain();
-    let head = chain.fast_head().map_err(err)?.map_or(0, |(n, _)| n);
-    match block {
-        None => Ok(Box::new(chain.latest_state())),
-        Some(n) if n >= head => Ok(Box::new(chain.latest_state())),
-        Some(n) => Ok(Box::new(chain.state_at(n).map_err(err)?)),
-    }
+    api.chain().state_reader(block).map_err(err)
 }
 
 /// An account at a block.
@@ -345,15 +339,7 @@ pub(crate) fn run_call(
         .map_err(err)?
         .ok_or_else(|| err("header not found"))?;
     let st = state(api, Some(at))?;
-    let env = BlockEnv {
-        number: at + 1,
-        timestamp_ms: parent.timestamp_ms + 1,
-        coinbase: parent.coinbase,
-        base_fee: parent.base_fee,
-        gas_limit: parent.gas_limit,
-        chain_id: api.chain_id(),
-        prevrandao: parent.hash(),
-    };
+    let env = BlockEnv::child_of(&parent, api.chain_id(), parent.coinbase, 0);
     let req = CallRequest {
         from: data.from.map(|a| a.0),
         to: data.to.map(|a| a.0),

@@ -245,7 +245,7 @@ impl Genesis {
             tx_root: tx_root(&[]),
             receipts_root: receipts_root(&[]),
             state_root: next_state_root(&B256::ZERO, &diff),
-            next_committee: committee_hash(&committee),
+            next_committee: committee.hash(),
         };
         let snail = SnailHeader {
             number: 0,
@@ -282,11 +282,6 @@ pub fn bank_alloc() -> Result<(Address, GenesisAccount), tc_exec::bank::Artifact
 
 fn bytes_empty(b: &Bytes) -> bool {
     b.is_empty()
-}
-
-/// Hash identifying a committee (named by the last block of the previous epoch).
-pub fn committee_hash(c: &Committee) -> B256 {
-    c.hash()
 }
 
 #[cfg(test)]

@@ -82,15 +82,7 @@ pub fn produce(
     if candidates.is_empty() && !allow_empty {
         return Ok(None);
     }
-    let env = BlockEnv {
-        number: head + 1,
-        timestamp_ms: now_ms.max(parent.timestamp_ms + 1),
-        coinbase,
-        base_fee: parent.base_fee,
-        gas_limit: parent.gas_limit,
-        chain_id,
-        prevrandao: parent.hash(),
-    };
+    let env = BlockEnv::child_of(&parent, chain_id, coinbase, now_ms);
     let out = execute_block(&state, &env, &candidates, Mode::Build).map_err(Box::new)?;
     let roots = out.roots(&parent.state_root);
     let header = FastHeader {

@@ -42,6 +42,26 @@ impl BlockEnv {
         }
     }
 
+    /// The environment of the block that would follow `parent`: next number, timestamp at
+    /// least one millisecond after the parent's, the parent's base fee and gas limit,
+    /// prevrandao = parent hash. Used to build a block and to run calls "on top of" a block.
+    pub fn child_of(
+        parent: &FastHeader,
+        chain_id: u64,
+        coinbase: Address,
+        timestamp_ms: u64,
+    ) -> Self {
+        Self {
+            number: parent.number + 1,
+            timestamp_ms: timestamp_ms.max(parent.timestamp_ms + 1),
+            coinbase,
+            base_fee: parent.base_fee,
+            gas_limit: parent.gas_limit,
+            chain_id,
+            prevrandao: parent.hash(),
+        }
+    }
+
     /// revm's block environment.
     pub(crate) fn to_revm(&self) -> RevmBlockEnv {
         let mut b = RevmBlockEnv {

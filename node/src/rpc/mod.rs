@@ -200,27 +200,14 @@ fn tag(params: &[Value], i: usize) -> Result<Tag, RpcError> {
 }
 
 fn state_for(h: &NodeHandle, t: &Tag) -> Result<Box<dyn StateReader + Send>, RpcError> {
-    match t {
-        Tag::Latest | Tag::Pending => Ok(Box::new(h.chain.latest_state())),
-        Tag::Number(n) => {
-            let head = h
-                .chain
-                .fast_head()
-                .map_err(|e| RpcError::server(e.to_string()))?
-                .map_or(0, |(n, _)| n);
-            if *n >= head {
-                return if *n == head {
-                    Ok(Box::new(h.chain.latest_state()))
-                } else {
-                    Err(RpcError::server("header not found"))
-                };
-            }
-            h.chain
-                .state_at(*n)
-                .map(|s| Box::new(s) as Box<dyn StateReader + Send>)
-                .map_err(|e| RpcError::server(e.to_string()))
-        }
-    }
+    let at = match t {
+        Tag::Latest | Tag::Pending => None,
+        Tag::Number(n) if *n > head_number(h)? => return Err(RpcError::server("header not found")),
+        Tag::Number(n) => Some(*n),
+    };
+    h.chain
+        .state_reader(at)
+        .map_err(|e| RpcError::server(e.to_string()))
 }
 
 async fn dispatch(h: &NodeHandle, method: &str, p: &[Value]) -> RpcResult {
@@ -436,15 +423,12 @@ fn call(h: &NodeHandle, method: &str, p: &[Value]) -> RpcResult {
     };
     let parent = header(h, at)?;
     let state = state_for(h, &t)?;
-    let env = BlockEnv {
-        number: at + 1,
-        timestamp_ms: crate::events::now_ms().max(parent.timestamp_ms + 1),
-        coinbase: parent.coinbase,
-        base_fee: parent.base_fee,
-        gas_limit: parent.gas_limit,
-        chain_id: h.chain_id,
-        prevrandao: parent.hash(),
-    };
+    let env = BlockEnv::child_of(
+        &parent,
+        h.chain_id,
+        parent.coinbase,
+        crate::events::now_ms(),
+    );
     let creq = CallRequest {
         from: req.from,
         to: req.to.and_then(|k| k.to().copied()),

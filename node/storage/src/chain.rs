@@ -409,6 +409,19 @@ impl ChainStore {
             .transpose()
     }
 
+    /// A reader of the state after block `at`: the latest state for `None` or any block at or
+    /// above the head, else [`ChainStore::state_at`] (historical; fails below the window).
+    pub fn state_reader(
+        &self,
+        at: Option<u64>,
+    ) -> Result<Box<dyn tc_types::StateReader + Send>, StorageError> {
+        let head = self.fast_head()?.map_or(0, |(n, _)| n);
+        match at {
+            Some(n) if n < head => Ok(Box::new(self.state_at(n)?)),
+            _ => Ok(Box::new(self.latest_state())),
+        }
+    }
+
     /// A reader of the state right after block `number` was committed. Fails with
     /// [`StorageError::HistoryPruned`] below the retained window and
     /// [`StorageError::BeyondHead`] above the head.
