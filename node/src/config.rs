@@ -49,6 +49,10 @@ pub struct NodeConfig {
     pub api: ApiSection,
     /// RocksDB: path, durability, history window, per-table tunables (see node/storage/README.md).
     pub storage: tc_storage::StorageConfig,
+    /// libp2p: listen addresses, bootnodes, limits, timeouts (see node/net and docs/config.md).
+    /// `node_key_file` must stay unset: the node's libp2p identity is its consensus key, so
+    /// peers find a committee member's connection from the committee itself.
+    pub network: tc_net::NetConfig,
 }
 
 /// `[node]`
@@ -154,14 +158,50 @@ pub struct ConsensusSection {
     pub empty_block_interval_ms: u64,
     /// Most transactions in one fast block.
     pub max_block_txs: usize,
+    /// PBFT progress / view-change timeout (ms); doubles on consecutive view changes. Must
+    /// exceed `empty_block_interval_ms`, or an idle committee changes view.
+    pub view_timeout_ms: u64,
+    /// PBFT STATUS retransmission period (ms): lost messages are re-sent by this timer.
+    pub status_interval_ms: u64,
+    /// PBFT checkpoint period in blocks.
+    pub checkpoint_interval: u64,
+    /// PBFT watermark window in blocks (rounded up to a multiple of `checkpoint_interval`).
+    pub window: u64,
+    /// How often the node asks a peer for its chain status and fetches missing fast/snail
+    /// blocks (ms).
+    pub sync_interval_ms: u64,
+    /// A proposed block's timestamp may be at most this far ahead of a backup's clock (ms).
+    pub max_future_drift_ms: u64,
 }
 
 impl Default for ConsensusSection {
     fn default() -> Self {
         Self {
             block_interval_ms: 500,
-            empty_block_interval_ms: 2_000,
+            empty_block_interval_ms: 1_000,
             max_block_txs: 5_000,
+            view_timeout_ms: 4_000,
+            status_interval_ms: 1_000,
+            checkpoint_interval: 16,
+            window: 64,
+            sync_interval_ms: 1_000,
+            max_future_drift_ms: 5_000,
+        }
+    }
+}
+
+impl ConsensusSection {
+    /// The PBFT engine configuration.
+    pub fn engine(&self) -> tc_consensus::pbft::Config {
+        tc_consensus::pbft::Config {
+            checkpoint_interval: self.checkpoint_interval,
+            window: self.window,
+            // One block in flight: a block is built on its committed parent, so every member
+            // can execute and check it before voting.
+            max_in_flight: 1,
+            view_timeout_ms: self.view_timeout_ms,
+            status_interval_ms: self.status_interval_ms,
+            ..tc_consensus::pbft::Config::default()
         }
     }
 }
@@ -270,15 +310,49 @@ impl NodeConfig {
             1,
             60_000,
         )?;
-        if c.empty_block_interval_ms != 0 {
-            range(
-                "consensus.empty_block_interval_ms",
-                c.empty_block_interval_ms,
-                c.block_interval_ms,
-                3_600_000,
-            )?;
-        }
+        range("consensus.view_timeout_ms", c.view_timeout_ms, 100, 600_000)?;
+        range(
+            "consensus.empty_block_interval_ms",
+            c.empty_block_interval_ms,
+            c.block_interval_ms,
+            c.view_timeout_ms.saturating_sub(1).max(c.block_interval_ms),
+        )?;
         range("consensus.max_block_txs", c.max_block_txs, 1, 100_000)?;
+        range(
+            "consensus.status_interval_ms",
+            c.status_interval_ms,
+            10,
+            600_000,
+        )?;
+        range(
+            "consensus.checkpoint_interval",
+            c.checkpoint_interval,
+            1,
+            10_000,
+        )?;
+        range("consensus.window", c.window, 1, 100_000)?;
+        range(
+            "consensus.sync_interval_ms",
+            c.sync_interval_ms,
+            50,
+            600_000,
+        )?;
+        range(
+            "consensus.max_future_drift_ms",
+            c.max_future_drift_ms,
+            0,
+            3_600_000,
+        )?;
+        if self.network.node_key_file.is_some() {
+            return Err(ConfigError::Range {
+                field: "network.node_key_file".into(),
+                message: "must not be set: the libp2p identity is the node's consensus key (node.key_file)".into(),
+            });
+        }
+        self.network.validate().map_err(|e| ConfigError::Range {
+            field: String::new(),
+            message: e.to_string(),
+        })?;
         let m = &self.mempool;
         range("mempool.max_count", m.max_count, 1, 10_000_000)?;
         range(
@@ -340,7 +414,19 @@ mod tests {
             ),
             (
                 "[consensus]\nblock_interval_ms = 1000\nempty_block_interval_ms = 10",
-                "consensus.empty_block_interval_ms: must be between 1000 and 3600000 (got 10)",
+                "consensus.empty_block_interval_ms: must be between 1000 and 3999 (got 10)",
+            ),
+            (
+                "[consensus]\nempty_block_interval_ms = 5000",
+                "consensus.empty_block_interval_ms: must be between 500 and 3999 (got 5000)",
+            ),
+            (
+                "[network]\nmax_peers = 0",
+                "network.max_peers: must be between 1 and 1000",
+            ),
+            (
+                "[network]\nnode_key_file = \"p2p.key\"",
+                "network.node_key_file: must not be set",
             ),
             (
                 "[mempool]\nmax_count = 0",

@@ -79,6 +79,54 @@ pub struct Genesis {
     pub alloc: BTreeMap<Address, GenesisAccount>,
     /// Epoch-0 committee.
     pub committee: Vec<Member>,
+    /// Election and rotation rules (every node of a chain must use the same).
+    #[serde(default)]
+    pub hybrid: HybridParams,
+}
+
+/// The chain's election and rotation parameters (see docs/election.md).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HybridParams {
+    /// `E`: snail blocks per epoch (the committee of epoch e+1 is elected from epoch e's window).
+    pub epoch_length: u64,
+    /// `λ`: confirmations ignored at the end of each election window (< `epoch_length`).
+    pub lambda: u64,
+    /// `C`: committee size.
+    pub committee_size: usize,
+    /// `M`: fast blocks between the λ-confirmed checkpointed fast height and the switch.
+    pub switch_margin: u64,
+    /// Every epoch has at least this many fast blocks.
+    pub min_epoch_blocks: u64,
+}
+
+impl Default for HybridParams {
+    fn default() -> Self {
+        Self {
+            epoch_length: 10,
+            lambda: 2,
+            committee_size: 4,
+            switch_margin: 24,
+            min_epoch_blocks: 8,
+        }
+    }
+}
+
+impl HybridParams {
+    /// The consensus crate's configuration.
+    pub fn config(&self) -> tc_consensus::committee::HybridConfig {
+        tc_consensus::committee::HybridConfig {
+            election: tc_consensus::committee::ElectionConfig {
+                epoch_length: self.epoch_length,
+                lambda: self.lambda,
+                committee_size: self.committee_size,
+            },
+            rotation: tc_consensus::committee::RotationConfig {
+                switch_margin: self.switch_margin,
+                min_epoch_blocks: self.min_epoch_blocks,
+            },
+        }
+    }
 }
 
 /// What genesis produces for the store.
@@ -123,6 +171,7 @@ impl Genesis {
             snail_difficulty: 50_000,
             alloc,
             committee,
+            hybrid: HybridParams::default(),
         }
     }
 
@@ -176,6 +225,31 @@ impl Genesis {
         }
         if self.committee.is_empty() {
             return bad("committee", "must have at least 1 member (got 0)".into());
+        }
+        let h = &self.hybrid;
+        if h.epoch_length == 0 || h.epoch_length > 1_000_000 {
+            return bad(
+                "hybrid.epoch_length",
+                format!("must be between 1 and 1000000 (got {})", h.epoch_length),
+            );
+        }
+        if h.lambda >= h.epoch_length {
+            return bad(
+                "hybrid.lambda",
+                format!(
+                    "must be below hybrid.epoch_length {} (got {})",
+                    h.epoch_length, h.lambda
+                ),
+            );
+        }
+        if h.committee_size == 0 || h.committee_size > 1_000 {
+            return bad(
+                "hybrid.committee_size",
+                format!("must be between 1 and 1000 (got {})", h.committee_size),
+            );
+        }
+        if h.min_epoch_blocks == 0 {
+            return bad("hybrid.min_epoch_blocks", "must be ≥ 1 (got 0)".into());
         }
         let mut keys = std::collections::BTreeSet::new();
         for (i, m) in self.committee.iter().enumerate() {

@@ -6,8 +6,11 @@
 //! - [`genesis`] genesis file: chain id, alloc, initial committee, snail difficulty
 //! - [`mempool`] transaction pool: admission checks, nonce/fee ordering, replacement, eviction
 //! - [`chain`]    opening the database, genesis initialisation, same-chain checks
-//! - [`producer`] solo-mode block production (build, execute, sign, persist atomically)
-//! - [`runtime`]  the event loop that owns the mempool and all chain writes
+//! - [`block`]    fast blocks: build a proposal, verify a received block by re-executing it, commit
+//! - [`consensus`] the PBFT driver: engines per epoch, timers, durable vote log, message routing
+//! - [`sync`]     serving block sync requests from the store
+//! - [`testnet`]  files of an N-node local network (keys, shared genesis, configs, bootnodes)
+//! - [`runtime`]  the event loop: mempool, engines, network, sync client, all chain writes
 //! - [`events`]   the stamped, bounded event bus
 //! - [`feed`]     `GET /events`: hello + snapshot, then batched events; slow clients resynced or dropped
 //! - [`gql`]      GraphQL at `POST /graphql` (`tc-graphql` over the node handle)
@@ -15,8 +18,10 @@
 //! - [`metrics`]  Prometheus `GET /metrics`: heads, commits, mempool, mining, per-table storage, API latency
 //! - [`rpc`]      minimal Ethereum JSON-RPC over HTTP (enough to submit and inspect transactions)
 
+pub mod block;
 pub mod chain;
 pub mod config;
+pub mod consensus;
 pub mod events;
 pub mod feed;
 pub mod genesis;
@@ -24,7 +29,8 @@ pub mod gql;
 pub mod keys;
 pub mod mempool;
 pub mod metrics;
-pub mod producer;
 pub mod rpc;
 pub mod runtime;
 pub mod snail;
+pub mod sync;
+pub mod testnet;

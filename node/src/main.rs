@@ -43,6 +43,37 @@ enum Cmd {
         #[arg(long)]
         force: bool,
     },
+    /// Write the files of an N-node local network into DIR/node-i (shared genesis; the first
+    /// COMMITTEE nodes are the genesis committee; nodes 0 and 1 are the bootnodes).
+    Testnet {
+        /// Directory to create.
+        #[arg(long, default_value = ".devnet/testnet")]
+        dir: PathBuf,
+        /// Number of nodes.
+        #[arg(long, default_value_t = 4)]
+        nodes: usize,
+        /// Committee size.
+        #[arg(long, default_value_t = 4)]
+        committee: usize,
+        /// HTTP port of node 0 (node i gets PORT + i).
+        #[arg(long, default_value_t = 8545)]
+        http_port: u16,
+        /// libp2p port of node 0 (node i gets PORT + i).
+        #[arg(long, default_value_t = 30333)]
+        p2p_port: u16,
+        /// Snail blocks per epoch.
+        #[arg(long, default_value_t = 10)]
+        epoch_length: u64,
+        /// Fast blocks between the checkpointed height and a committee switch.
+        #[arg(long, default_value_t = 24)]
+        switch_margin: u64,
+        /// Target interval between snail blocks (ms).
+        #[arg(long, default_value_t = 2000)]
+        snail_interval_ms: u64,
+        /// PoW hashes per second per node.
+        #[arg(long, default_value_t = 50_000)]
+        hashrate_cap: u64,
+    },
     /// Run a node.
     Run {
         /// Path of node.toml.
@@ -162,6 +193,44 @@ fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Cmd::Testnet {
+            dir,
+            nodes,
+            committee,
+            http_port,
+            p2p_port,
+            epoch_length,
+            switch_margin,
+            snail_interval_ms,
+            hashrate_cap,
+        } => {
+            let mut spec = tc_node::testnet::TestnetSpec {
+                nodes,
+                committee_size: committee,
+                http_port,
+                p2p_port,
+                ..Default::default()
+            };
+            spec.hybrid.epoch_length = epoch_length;
+            spec.hybrid.switch_margin = switch_margin;
+            spec.base.snail.target_interval_ms = snail_interval_ms;
+            spec.base.snail.hashrate_cap = hashrate_cap;
+            for n in tc_node::testnet::generate(&dir, &spec)? {
+                println!(
+                    "{}: {} http://{} p2p {}{}",
+                    n.name,
+                    n.config.display(),
+                    n.http,
+                    n.p2p,
+                    if n.genesis_member {
+                        " (genesis committee)"
+                    } else {
+                        ""
+                    }
+                );
+            }
+            Ok(())
+        }
         Cmd::SendRaw { rpc, raw } => {
             println!(
                 "{}",
@@ -228,6 +297,8 @@ fn init(
     cfg.node.name = name.into();
     cfg.api.http = http;
     cfg.storage.path = "db".into();
+    // A single node has no peers to find it: any free loopback port will do.
+    cfg.network.listen = vec!["/ip4/127.0.0.1/tcp/0".into()];
     std::fs::write(&cfg_path, cfg.to_toml()?)?;
     println!(
         "initialised {} (consensus key {}, chain id {})",

@@ -28,6 +28,14 @@ pub enum SnailChainError {
         /// Why.
         reason: String,
     },
+    /// A received block whose parent we do not have (fetch it, then retry).
+    #[error("snail block #{number} has an unknown parent {parent}")]
+    UnknownParent {
+        /// Height.
+        number: u64,
+        /// Missing parent.
+        parent: B256,
+    },
     /// Nothing stored at a canonical height below the head.
     #[error("snail block #{0} missing from the database")]
     Missing(u64),
@@ -93,6 +101,11 @@ impl SnailChain {
         })
     }
 
+    /// The block tree (a `ChainView` for the election and rotation rules).
+    pub fn tree(&self) -> &SnailTree {
+        &self.tree
+    }
+
     /// Height and hash of the head.
     pub fn head(&self) -> (u64, B256) {
         let h = self.tree.head();
@@ -150,13 +163,18 @@ impl SnailChain {
     ) -> Result<Vec<NodeEvent>, SnailChainError> {
         let number = block.header.number;
         let hash = block.header.hash();
-        let outcome =
-            self.tree
-                .import(block.clone(), now_ms)
-                .map_err(|e| SnailChainError::Invalid {
+        let outcome = self
+            .tree
+            .import(block.clone(), now_ms)
+            .map_err(|e| match e {
+                tc_consensus::snail::SnailError::UnknownParent { parent, .. } => {
+                    SnailChainError::UnknownParent { number, parent }
+                }
+                e => SnailChainError::Invalid {
                     number,
                     reason: e.to_string(),
-                })?;
+                },
+            })?;
         chain.put_snail_block(&block)?;
         let mut events = Vec::new();
         match outcome {

@@ -26,7 +26,7 @@ async fn next_json(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_feed_starts_with_snapshot_then_streams_commits() {
-    let node = TestNode::init(50, 0);
+    let node = TestNode::init(50, 2_000);
     let _p = node.start();
     let (mut ws, _) =
         tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{}/events", node.port))

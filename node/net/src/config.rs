@@ -288,6 +288,13 @@ impl NetConfig {
     }
 }
 
+/// The peer id of the node whose libp2p identity is the ed25519 key with these public bytes
+/// (`None` if they are not a valid ed25519 point).
+pub fn peer_id_of_ed25519(public: &[u8; 32]) -> Option<PeerId> {
+    let pk = libp2p::identity::ed25519::PublicKey::try_from_bytes(public).ok()?;
+    Some(libp2p::identity::PublicKey::from(pk).to_peer_id())
+}
+
 /// Keypair from a 32-byte ed25519 secret.
 pub fn keypair_from_secret(secret: [u8; 32]) -> Result<Keypair, KeyError> {
     let mut s = secret;

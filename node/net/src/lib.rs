@@ -27,6 +27,7 @@ pub mod types;
 
 pub use config::{
     MessageLimits, NetConfig, ValidConfig, keypair_from_secret, load_or_generate_key,
+    peer_id_of_ed25519,
 };
 pub use error::{ConfigError, KeyError, NetError, StartError};
 pub use handle::NetworkHandle;

@@ -85,7 +85,7 @@ impl TestNode {
         let text = std::fs::read_to_string(&config)
             .expect("read config")
             .replace(
-                "empty_block_interval_ms = 2000",
+                "empty_block_interval_ms = 1000",
                 &format!("empty_block_interval_ms = {empty_block_interval_ms}"),
             )
             .replace(

@@ -222,6 +222,16 @@ pub fn decode_transaction(bytes: &[u8]) -> Result<TxEnvelope, WireError> {
     tx_from_raw("transaction.raw", &m.raw)
 }
 
+/// Encode a fast block alone (the block a PRE-PREPARE carries).
+pub fn encode_fast_block(block: &FastBlock) -> Vec<u8> {
+    block_to_pb(block).encode_to_vec()
+}
+
+/// Decode a fast block alone.
+pub fn decode_fast_block(bytes: &[u8]) -> Result<FastBlock, WireError> {
+    block_from_pb(&decode_pb::<pb::FastBlock>("FastBlock", bytes)?)
+}
+
 /// Encode a certified block.
 pub fn encode_certified_block(block: &FastBlock, cert: &CommitCertificate) -> Vec<u8> {
     certified_to_pb(block, cert).encode_to_vec()

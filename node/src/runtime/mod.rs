@@ -1,25 +1,42 @@
-//! The node's event loop (solo mode). One task owns the mempool and all chain writes;
-//! the API talks to it through a bounded command channel and reads the chain directly.
+//! The node's event loop. One task owns the mempool, the PBFT engines and all chain writes; the
+//! API talks to it through a bounded command channel and reads the chain directly; the network
+//! task (tc-net) delivers peers' messages as events.
 //!
-//! Loop steps:
-//! 1. a command from the API (submit a transaction, ask a pending nonce) → mempool;
-//! 2. the block timer → produce, persist, then publish `FastBlockCommitted`;
-//! 3. the mining timer → one capped slice of PoW; a found snail block is persisted, then published;
-//! 4. the storage-stats timer → publish `StorageStats`;
-//! 5. shutdown signal → flush and return.
-use std::time::Duration;
+//! Loop steps (each followed by [`Node::advance`], which commits decided blocks in order,
+//! starts/stops the epoch's engine, feeds held PRE-PREPAREs and proposes when primary):
+//! 1. a command from the API (submit a transaction, ask a pending nonce) → mempool (+ gossip);
+//! 2. a network event → consensus message, gossip (tx, certified fast block, snail block),
+//!    sync request/response, peer bookkeeping;
+//! 3. the earliest PBFT timer → the engine;
+//! 4. the mining timer → one capped slice of PoW; a found snail block is persisted, then
+//!    published and gossiped;
+//! 5. the sync timer → ask one peer for its status (then fetch what we miss);
+//! 6. the storage-stats timer → publish `StorageStats`;
+//! 7. shutdown signal → flush and return.
+//!
+//! Map: `mod.rs` (state, loop, commands), `chain.rs` (commit, propose, PRE-PREPARE admission,
+//! epochs), `network.rs` (network events, gossip, sync client, outbound queue).
+mod chain;
+mod network;
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
 
 use alloy_primitives::{Address, B256, Bytes};
+use tc_consensus::committee::EpochSchedule;
+use tc_consensus::pbft::{Ed25519Signer, SignedMessage};
 use tc_storage::ChainStore;
-use tc_types::{NodeEvent, RecoveredTx, TxError};
+use tc_types::{CommitCertificate, FastBlock, NodeEvent, RecoveredTx, SnailBlock, TxError};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::block::Executed;
 use crate::config::NodeConfig;
+use crate::consensus::Pbft;
 use crate::events::{EventBus, now_ms};
 use crate::genesis::Genesis;
 use crate::keys::ConsensusKey;
 use crate::mempool::{Admitted, ChainRules, Mempool};
-use crate::producer::{Produced, Round, produce};
+use network::{Internal, Net, PeerState};
 
 /// Capacity of the API → loop command channel.
 pub const COMMAND_BUFFER: usize = 8_192;
@@ -75,7 +92,6 @@ pub struct NodeHandle {
 }
 
 /// Everything the loop owns.
-#[derive(Debug)]
 pub struct Node {
     cfg: NodeConfig,
     chain: ChainStore,
@@ -83,38 +99,73 @@ pub struct Node {
     mempool: Mempool,
     events: EventBus,
     chain_id: u64,
+    genesis_hash: B256,
     snail: crate::snail::SnailChain,
     metrics: std::sync::Arc<crate::metrics::Metrics>,
+    schedule: EpochSchedule,
+    pbft: Pbft,
+    /// Blocks built or verified here, by hash, waiting for their decision.
+    proposals: HashMap<B256, Executed>,
+    /// Certified blocks from gossip or sync above our head, by number.
+    pool: BTreeMap<u64, (FastBlock, CommitCertificate)>,
+    /// PRE-PREPAREs for heights above head + 1 (or whose epoch is not determined yet).
+    held: BTreeMap<u64, Vec<SignedMessage>>,
+    /// Snail blocks whose parent is missing, by parent hash.
+    orphans: BTreeMap<B256, Vec<SnailBlock>>,
+    /// (epoch, view, seq) of our last proposal.
+    last_proposal: Option<(u64, u64, u64)>,
+    /// Wall time of the last commit (ms).
+    last_commit_ms: u64,
+    net: Option<Net>,
+    peers: BTreeMap<tc_net::PeerId, PeerState>,
+    internal: (mpsc::Sender<Internal>, mpsc::Receiver<Internal>),
+    /// When the outstanding fast-block / snail-block fetch was sent.
+    fetching_fast: Option<Instant>,
+    fetching_snail: Option<Instant>,
+    sync_cursor: usize,
+}
+
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node")
+            .field("name", &self.cfg.node.name)
+            .field("pbft", &self.pbft)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Node {
-    /// Load genesis and key, open (or initialise) the database, check solo mode applies.
+    /// Load genesis and key, open (or initialise) the database, rebuild the snail tree and the
+    /// epoch schedule from it.
     pub fn open(cfg: NodeConfig) -> anyhow::Result<Self> {
         let genesis = Genesis::load(&cfg.node.genesis)?;
         let key = ConsensusKey::load(&cfg.node.key_file)?;
         let chain = crate::chain::open(&cfg.storage, &genesis)?;
-        let committee = crate::chain::current_committee(&chain)?;
-        if committee.size() != 1 || committee.index_of(&key.public()).is_none() {
-            anyhow::bail!(
-                "solo mode needs a one-member committee made of this node's key {} (the genesis committee has {} member(s)); \
-                 multi-member committees run PBFT over the network, which this build does not have yet",
-                key.public(),
-                committee.size()
-            );
-        }
+        let genesis_committee = chain
+            .committee(0)?
+            .ok_or_else(|| anyhow::anyhow!("database has no genesis committee"))?;
         let rules = ChainRules {
             chain_id: genesis.chain_id,
             block_gas_limit: genesis.gas_limit,
             base_fee: genesis.base_fee,
         };
         let mempool = Mempool::new(cfg.mempool.clone(), rules);
-        let coinbase = committee
-            .members
-            .first()
-            .map(|m| m.coinbase)
-            .unwrap_or_default();
+        let coinbase = Address::from_slice(&alloy_primitives::keccak256(key.public())[12..]);
         let snail =
             crate::snail::SnailChain::load(&chain, &cfg.snail, key.public(), coinbase, now_ms())?;
+        let mut schedule = EpochSchedule::new(genesis.hybrid.config(), genesis_committee)
+            .map_err(|e| anyhow::anyhow!("genesis hybrid parameters: {e}"))?;
+        let synced = schedule
+            .sync(snail.tree())
+            .map_err(|e| anyhow::anyhow!("epoch schedule: {e}"))?;
+        for c in &synced.elected {
+            chain.put_committee(c)?;
+        }
+        let signer = Ed25519Signer::from_seed(key.signing_key().to_bytes());
+        let pbft = Pbft::new(signer, cfg.consensus.engine());
+        let genesis_hash = chain
+            .genesis_hash()?
+            .ok_or_else(|| anyhow::anyhow!("database has no genesis block"))?;
         Ok(Self {
             cfg,
             chain,
@@ -122,8 +173,23 @@ impl Node {
             mempool,
             events: EventBus::new(),
             chain_id: genesis.chain_id,
+            genesis_hash,
             snail,
             metrics: crate::metrics::Metrics::new(),
+            schedule,
+            pbft,
+            proposals: HashMap::new(),
+            pool: BTreeMap::new(),
+            held: BTreeMap::new(),
+            orphans: BTreeMap::new(),
+            last_proposal: None,
+            last_commit_ms: now_ms(),
+            net: None,
+            peers: BTreeMap::new(),
+            internal: mpsc::channel(1_024),
+            fetching_fast: None,
+            fetching_snail: None,
+            sync_cursor: 0,
         })
     }
 
@@ -152,56 +218,55 @@ impl Node {
     ) -> anyhow::Result<()> {
         let (head, head_hash) = self.chain.fast_head()?.unwrap_or_default();
         let snail = self.chain.snail_head()?.map_or(0, |(n, _)| n);
-        tracing::info!(node = %self.cfg.node.name, head, %head_hash, key = %self.key.public(), "node started (solo mode)");
+        let mut net_rx = self.start_network()?;
+        tracing::info!(node = %self.cfg.node.name, head, %head_hash, key = %self.key.public(), "node started");
         self.events.emit(NodeEvent::NodeStarted {
             node: self.cfg.node.name.clone(),
             chain_id: self.chain_id,
             fast_head: head,
             snail_head: snail,
         });
-        let interval = Duration::from_millis(self.cfg.consensus.block_interval_ms);
-        let mut block_timer = tokio::time::interval(interval);
-        block_timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // Housekeeping tick: proposals become due on wall time, not only on events.
+        let tick_ms = (self.cfg.consensus.block_interval_ms / 4).clamp(5, 50);
+        let mut tick = tokio::time::interval(Duration::from_millis(tick_ms));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let mut stats_timer = tokio::time::interval(Duration::from_secs(5));
+        let mut sync_timer =
+            tokio::time::interval(Duration::from_millis(self.cfg.consensus.sync_interval_ms));
+        sync_timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         // Mining runs in slices on this loop: MINE_SLICE_MS of wall time per tick, at most
-        // hashrate_cap × slice hashes (≈ a millisecond of keccak), so commands and blocks are
+        // hashrate_cap × slice hashes (≈ a millisecond of keccak), so messages and blocks are
         // never starved.
         const MINE_SLICE_MS: u64 = 50;
         let mut mine_timer = tokio::time::interval(Duration::from_millis(MINE_SLICE_MS));
         mine_timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let budget = (self.cfg.snail.hashrate_cap * MINE_SLICE_MS / 1000).max(1);
-        let mut last_block_ms = now_ms();
+        self.advance();
         tokio::pin!(shutdown);
         loop {
+            let deadline = self
+                .pbft
+                .next_deadline()
+                .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
             tokio::select! {
                 // 1. API commands.
                 Some(cmd) = commands.recv() => self.on_command(cmd),
-                // 2. Block production.
-                _ = block_timer.tick() => {
-                    let empty_due = self.cfg.consensus.empty_block_interval_ms != 0
-                        && now_ms().saturating_sub(last_block_ms) >= self.cfg.consensus.empty_block_interval_ms;
-                    match self.produce(empty_due) {
-                        Ok(true) => last_block_ms = now_ms(),
-                        Ok(false) => {}
-                        Err(e) => tracing::error!(error = %e, "block production failed; retrying next interval"),
+                // 2. Network.
+                Some(ev) = net_rx.recv() => self.on_net(ev),
+                Some(msg) = self.internal.1.recv() => self.on_internal(msg),
+                // 3. PBFT timers.
+                () = tokio::time::sleep_until(deadline.into()) => {
+                    match self.pbft.fire_due(&self.chain, Instant::now()) {
+                        Ok(fx) => self.apply(fx),
+                        Err(e) => tracing::error!(error = %e, "consensus timer failed"),
                     }
                 }
-                // 3. Snail mining slice.
-                _ = mine_timer.tick(), if self.cfg.snail.mine => match self.snail.mine(&self.chain, budget, now_ms()) {
-                    Ok(events) => {
-                        for e in events {
-                            if let NodeEvent::SnailBlockMined { number, hash, difficulty, fruits } = &e {
-                                tracing::info!(number, %hash, difficulty, fruits, "snail block mined");
-                                self.metrics.snail_mined.inc();
-                                self.metrics.snail_head.set(i64::try_from(*number).unwrap_or(i64::MAX));
-                                self.metrics.snail_difficulty.set(i64::try_from(*difficulty).unwrap_or(i64::MAX));
-                            }
-                            self.events.emit(e);
-                        }
-                    }
-                    Err(e) => tracing::error!(error = %e, "snail mining failed"),
-                },
-                // 4. Storage statistics.
+                _ = tick.tick() => {}
+                // 4. Snail mining slice.
+                _ = mine_timer.tick(), if self.cfg.snail.mine => self.mine(budget),
+                // 5. Sync poll.
+                _ = sync_timer.tick() => self.sync_poll(),
+                // 6. Storage statistics.
                 _ = stats_timer.tick() => match self.chain.stats() {
                     Ok(tables) => {
                         self.metrics.set_storage(&tables);
@@ -209,13 +274,57 @@ impl Node {
                     }
                     Err(e) => tracing::warn!(error = %e, "storage stats unavailable"),
                 },
-                // 5. Shutdown.
+                // 7. Shutdown.
                 () = &mut shutdown => break,
             }
+            self.advance();
+        }
+        if let Some(net) = &self.net {
+            let _ = net.handle.shutdown().await;
         }
         self.chain.flush()?;
         tracing::info!("node stopped");
         Ok(())
+    }
+
+    fn mine(&mut self, budget: u64) {
+        match self.snail.mine(&self.chain, budget, now_ms()) {
+            Ok(events) => {
+                let mut mined = None;
+                for e in &events {
+                    if let NodeEvent::SnailBlockMined {
+                        number,
+                        hash,
+                        difficulty,
+                        fruits,
+                    } = e
+                    {
+                        tracing::info!(number, %hash, difficulty, fruits, "snail block mined");
+                        self.metrics.snail_mined.inc();
+                        self.metrics
+                            .snail_head
+                            .set(i64::try_from(*number).unwrap_or(i64::MAX));
+                        self.metrics
+                            .snail_difficulty
+                            .set(i64::try_from(*difficulty).unwrap_or(i64::MAX));
+                        mined = Some(*hash);
+                    }
+                }
+                for e in events {
+                    self.events.emit(e);
+                }
+                if let Some(hash) = mined {
+                    if let Ok(Some(block)) = self.chain.snail_block(&hash) {
+                        self.publish(
+                            tc_net::Topic::SnailBlock,
+                            tc_wire::encode_snail_block(&block),
+                        );
+                    }
+                    self.sync_schedule();
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "snail mining failed"),
+        }
     }
 
     fn on_command(&mut self, cmd: Command) {
@@ -232,6 +341,9 @@ impl Node {
         match cmd {
             Command::SubmitTx { raw, reply } => {
                 let result = self.submit(&raw);
+                if result.is_ok() {
+                    self.publish(tc_net::Topic::Tx, raw.to_vec());
+                }
                 let _ = reply.send(result);
             }
             Command::PooledTxs { reply } => {
@@ -291,53 +403,6 @@ impl Node {
                 Err(e)
             }
         }
-    }
-
-    /// Produce one block if there is something to include (or `allow_empty`). True if committed.
-    pub fn produce(&mut self, allow_empty: bool) -> anyhow::Result<bool> {
-        let committee = crate::chain::current_committee(&self.chain)?;
-        let round = Round {
-            chain_id: self.chain_id,
-            max_txs: self.cfg.consensus.max_block_txs,
-            now_ms: now_ms(),
-            allow_empty,
-        };
-        let produced = produce(&self.chain, &mut self.mempool, &committee, &self.key, round)?;
-        let Some(Produced {
-            block,
-            receipts,
-            certificate,
-            rejected,
-        }) = produced
-        else {
-            return Ok(false);
-        };
-        for (hash, why) in rejected {
-            self.metrics.txs_rejected.inc();
-            self.events.emit(NodeEvent::TxRejected {
-                hash: Some(hash),
-                reason: why.to_string(),
-            });
-        }
-        let h = &block.header;
-        tracing::info!(number = h.number, hash = %block.hash(), txs = block.transactions.len(), gas = h.gas_used, "fast block committed");
-        self.metrics.blocks_committed.inc();
-        self.metrics.txs_committed.inc_by(receipts.len() as u64);
-        self.metrics
-            .fast_head
-            .set(i64::try_from(h.number).unwrap_or(i64::MAX));
-        self.events.emit(NodeEvent::FastBlockCommitted {
-            number: h.number,
-            hash: block.hash(),
-            epoch: h.epoch,
-            view: h.view,
-            proposer: h.proposer,
-            tx_count: u32::try_from(receipts.len()).unwrap_or(u32::MAX),
-            gas_used: h.gas_used,
-            timestamp_ms: h.timestamp_ms,
-            signers: certificate.signers(),
-        });
-        Ok(true)
     }
 
     /// The chain (for tests and tools).
