@@ -1,0 +1,284 @@
+//! Five `tc-node` processes on 127.0.0.1 (only bootnodes configured): they connect, mine the
+//! snail chain, elect committees and rotate, commit submitted transactions, survive a SIGKILLed
+//! committee member that restarts and catches up, and end on the same chains. Afterwards every
+//! node's consensus log is checked for two different votes at one (epoch, view, seq).
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use alloy_primitives::{Address, Bytes, U256};
+use common::{Proc, hex_u64, raw_post, raw_tx, rpc, wait_for};
+use serde_json::{Value, json};
+use tc_node::testnet::{GeneratedNode, TestnetSpec, generate};
+
+/// A base port with `n` free consecutive ports.
+fn free_ports(n: u16) -> u16 {
+    for _ in 0..200 {
+        let base = common::free_port();
+        if base > 65_000 - n {
+            continue;
+        }
+        if (0..n).all(|i| std::net::TcpListener::bind(("127.0.0.1", base + i)).is_ok()) {
+            return base;
+        }
+    }
+    panic!("no {n} consecutive free ports");
+}
+
+struct Cluster {
+    _dir: tempfile::TempDir,
+    nodes: Vec<GeneratedNode>,
+    procs: Vec<Option<Proc>>,
+}
+
+impl Cluster {
+    fn url(&self, i: usize) -> String {
+        format!("http://{}", self.nodes[i].http)
+    }
+
+    fn log(&self, i: usize) -> std::path::PathBuf {
+        self.nodes[i].dir.join("node.log")
+    }
+
+    fn start(&mut self, i: usize) {
+        let url = self.url(i);
+        let log = self.log(i);
+        self.procs[i] = Some(common::start(&self.nodes[i].config, &url, &log));
+    }
+
+    fn head(&self, i: usize) -> Option<(u64, u64)> {
+        let b = rpc(
+            &self.url(i),
+            "eth_getBlockByNumber",
+            json!(["latest", false]),
+        )
+        .ok()?;
+        Some((hex_u64(&b["number"]), hex_u64(&b["epoch"])))
+    }
+
+    fn hash_at(&self, i: usize, n: u64) -> Option<String> {
+        let b = rpc(
+            &self.url(i),
+            "eth_getBlockByNumber",
+            json!([format!("{n:#x}"), false]),
+        )
+        .ok()?;
+        b["hash"].as_str().map(str::to_string)
+    }
+
+    fn logs(&self) -> String {
+        (0..self.nodes.len())
+            .map(|i| {
+                let text = std::fs::read_to_string(self.log(i)).unwrap_or_default();
+                let tail: Vec<&str> = text.lines().rev().take(15).collect();
+                format!(
+                    "--- node-{i}\n{}",
+                    tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+fn cluster(n: usize, committee: usize) -> Cluster {
+    let dir = tempfile::tempdir().expect("tmp");
+    let ports = free_ports(2 * n as u16);
+    let mut spec = TestnetSpec {
+        nodes: n,
+        committee_size: committee,
+        http_port: ports,
+        p2p_port: ports + n as u16,
+        ..Default::default()
+    };
+    spec.hybrid.epoch_length = 6;
+    spec.hybrid.lambda = 1;
+    spec.hybrid.switch_margin = 6;
+    spec.hybrid.min_epoch_blocks = 4;
+    let c = &mut spec.base.consensus;
+    c.block_interval_ms = 100;
+    c.empty_block_interval_ms = 400;
+    c.view_timeout_ms = 1_500;
+    c.status_interval_ms = 300;
+    c.sync_interval_ms = 300;
+    spec.base.snail.target_interval_ms = 700;
+    spec.base.snail.hashrate_cap = 20_000;
+    spec.base.network.ping_interval_ms = 1_000;
+    let nodes = generate(dir.path(), &spec).expect("generate");
+    let procs = nodes.iter().map(|_| None).collect();
+    Cluster {
+        _dir: dir,
+        nodes,
+        procs,
+    }
+}
+
+/// Committee members of `epoch` as node indices.
+fn members(c: &Cluster, via: usize, epoch: u64) -> Vec<usize> {
+    let q = format!(r#"{{"query":"{{ committee(epoch: {epoch}) {{ members {{ key }} }} }}"}}"#);
+    let v = raw_post(&format!("{}/graphql", c.url(via)), &q);
+    let keys: Vec<String> = v["data"]["committee"]["members"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|m| m["key"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    c.nodes
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| keys.contains(&n.key.to_string()))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+fn submit(c: &Cluster, node: usize, dev: u32, nonce: u64) -> String {
+    let raw = raw_tx(
+        dev,
+        1337,
+        nonce,
+        Some(Address::repeat_byte(0x42)),
+        U256::from(1_000 + nonce),
+        Bytes::new(),
+        21_000,
+    );
+    rpc(&c.url(node), "eth_sendRawTransaction", json!([raw]))
+        .unwrap_or_else(|e| panic!("submit to node-{node}: {e}"))
+        .as_str()
+        .expect("hash")
+        .to_string()
+}
+
+fn receipt(c: &Cluster, node: usize, hash: &str) -> Option<Value> {
+    rpc(&c.url(node), "eth_getTransactionReceipt", json!([hash]))
+        .ok()
+        .filter(|r| !r.is_null())
+}
+
+#[test]
+fn five_nodes_commit_rotate_and_survive_a_sigkilled_member() {
+    let mut c = cluster(5, 4);
+    for i in 0..5 {
+        c.start(i);
+    }
+    // Committees rotate: every node reaches epoch 2 (two handovers).
+    wait_for("all nodes in epoch ≥ 2", 120, || {
+        (0..5)
+            .all(|i| c.head(i).is_some_and(|(_, e)| e >= 2))
+            .then_some(())
+    });
+
+    // Load: transfers from three dev accounts, submitted round-robin to every node.
+    let mut sent = Vec::new();
+    let mut nonces: BTreeMap<u32, u64> = BTreeMap::new();
+    let mut send_batch = |c: &Cluster, live: &[usize], k: usize, sent: &mut Vec<String>| {
+        for j in 0..k {
+            let dev = 1 + (j % 3) as u32;
+            let nonce = nonces.entry(dev).or_insert(0);
+            // One sender's transactions go to one node, so they arrive in nonce order.
+            let node = live[dev as usize % live.len()];
+            sent.push(submit(c, node, dev, *nonce));
+            *nonce += 1;
+        }
+    };
+    send_batch(&c, &[0, 1, 2, 3, 4], 30, &mut sent);
+
+    // SIGKILL a member of the current committee under load.
+    let (_, epoch) = c.head(0).expect("head");
+    let current = members(&c, 0, epoch);
+    assert!(!current.is_empty(), "committee of epoch {epoch} unknown");
+    let victim = *current.iter().rev().next().expect("member");
+    let before_kill = c.head(victim).map_or(0, |(n, _)| n);
+    c.procs[victim] = None; // SIGKILL + reap
+    let live: Vec<usize> = (0..5).filter(|i| *i != victim).collect();
+    send_batch(&c, &live, 30, &mut sent);
+
+    // Everything submitted commits on the live nodes.
+    for h in &sent {
+        wait_for(&format!("receipt of {h}\n{}", c.logs()), 90, || {
+            receipt(&c, live[0], h)
+        });
+    }
+    let live_head = c.head(live[0]).expect("head").0;
+    assert!(live_head > before_kill);
+
+    // The killed member restarts and catches up, nothing committed is lost.
+    c.start(victim);
+    wait_for(
+        &format!("node-{victim} to catch up to {live_head}\n{}", c.logs()),
+        90,
+        || c.head(victim).filter(|(n, _)| *n >= live_head),
+    );
+    for h in &sent {
+        assert!(receipt(&c, victim, h).is_some(), "node-{victim} lacks {h}");
+    }
+    // It takes part again: commits continue on all nodes, across another rotation.
+    let (_, e_now) = c.head(live[0]).expect("head");
+    wait_for("another rotation after the restart", 120, || {
+        (0..5)
+            .all(|i| c.head(i).is_some_and(|(_, e)| e > e_now))
+            .then_some(())
+    });
+
+    // Agreement: the same block at every height on every node; the same snail chain below
+    // the newest blocks.
+    let common_head = (0..5)
+        .filter_map(|i| c.head(i))
+        .map(|(n, _)| n)
+        .min()
+        .expect("heads");
+    for n in 1..=common_head {
+        let h0 = c.hash_at(0, n);
+        for i in 1..5 {
+            assert_eq!(c.hash_at(i, n), h0, "node-{i} disagrees at height {n}");
+        }
+    }
+    let snail = |i: usize, n: u64| {
+        let q = format!(r#"{{"query":"{{ snailBlock(number: {n}) {{ hash }} }}"}}"#);
+        raw_post(&format!("{}/graphql", c.url(i)), &q)["data"]["snailBlock"]["hash"].clone()
+    };
+    let snail_heads: Vec<u64> = (0..5)
+        .map(|i| hex_u64(&rpc(&c.url(i), "tc_snailHead", json!([])).expect("snail head")["number"]))
+        .collect();
+    let deep = snail_heads
+        .iter()
+        .min()
+        .copied()
+        .unwrap_or(0)
+        .saturating_sub(3);
+    assert!(deep > 6, "snail chain too short: {snail_heads:?}");
+    for i in 1..5 {
+        assert_eq!(snail(i, deep), snail(0, deep), "node-{i} snail #{deep}");
+    }
+
+    // Stop everything; no node ever recorded two votes for one (epoch, kind, view, seq).
+    for p in &mut c.procs {
+        *p = None;
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    for (i, n) in c.nodes.iter().enumerate() {
+        let chain = tc_storage::open_chain(&tc_storage::StorageConfig::at(n.dir.join("db")))
+            .expect("open db");
+        let mut votes: BTreeMap<(u64, String, u64, u64), alloy_primitives::B256> = BTreeMap::new();
+        for epoch in 0..=e_now + 2 {
+            let (records, _) = tc_node::consensus::read_log(&chain, epoch).expect("log");
+            for r in records {
+                if let tc_consensus::pbft::PersistRecord::Vote {
+                    kind,
+                    view,
+                    seq,
+                    digest,
+                } = r
+                {
+                    let prev = votes.insert((epoch, kind.to_string(), view, seq), digest);
+                    assert!(
+                        prev.is_none_or(|d| d == digest),
+                        "node-{i} voted twice at epoch {epoch} {kind} view {view} seq {seq}"
+                    );
+                }
+            }
+        }
+    }
+}
