@@ -189,7 +189,7 @@ fn five_nodes_commit_rotate_and_survive_a_sigkilled_member() {
     let (_, epoch) = c.head(0).expect("head");
     let current = members(&c, 0, epoch);
     assert!(!current.is_empty(), "committee of epoch {epoch} unknown");
-    let victim = *current.iter().rev().next().expect("member");
+    let victim = *current.last().expect("member");
     let before_kill = c.head(victim).map_or(0, |(n, _)| n);
     c.procs[victim] = None; // SIGKILL + reap
     let live: Vec<usize> = (0..5).filter(|i| *i != victim).collect();
