@@ -56,6 +56,16 @@ pub struct Metrics {
     pub api_requests: Family<Label, Counter>,
     /// API latency by method (seconds).
     pub api_seconds: Family<Label, Histogram>,
+    /// Connected libp2p peers.
+    pub peers: Gauge,
+    /// PBFT view changes started since start.
+    pub view_changes: Counter,
+    /// Epoch of the fast head.
+    pub epoch: Gauge,
+    /// Whether this node is a member of the committee deciding the next height (0/1).
+    pub committee_member: Gauge,
+    /// Peers penalised for invalid input since start.
+    pub peer_penalties: Counter,
 }
 
 fn latency_histogram() -> Histogram {
@@ -82,6 +92,11 @@ impl Metrics {
             table_bytes_written: Family::default(),
             api_requests: Family::default(),
             api_seconds: Family::new_with_constructor(latency_histogram),
+            peers: Gauge::default(),
+            view_changes: Counter::default(),
+            epoch: Gauge::default(),
+            committee_member: Gauge::default(),
+            peer_penalties: Counter::default(),
             registry: Registry::default(),
         };
         registry.register("fast_head", "Fast chain head height", m.fast_head.clone());
@@ -150,6 +165,23 @@ impl Metrics {
             "api_request_seconds",
             "API latency by method",
             m.api_seconds.clone(),
+        );
+        registry.register("peers", "Connected libp2p peers", m.peers.clone());
+        registry.register(
+            "pbft_view_changes",
+            "PBFT view changes started since start",
+            m.view_changes.clone(),
+        );
+        registry.register("epoch", "Epoch of the fast head", m.epoch.clone());
+        registry.register(
+            "committee_member",
+            "1 when this node is in the committee deciding the next height",
+            m.committee_member.clone(),
+        );
+        registry.register(
+            "peer_penalties",
+            "Peers penalised for invalid input since start",
+            m.peer_penalties.clone(),
         );
         Arc::new(Self { registry, ..m })
     }

@@ -26,6 +26,8 @@ pub struct TestnetSpec {
     pub hybrid: HybridParams,
     /// Template for every node's config (name, ports, paths and bootnodes are filled in).
     pub base: NodeConfig,
+    /// Dev-mnemonic accounts funded at genesis (indices 0..n).
+    pub dev_accounts: u32,
     /// Initial snail difficulty; 0 = what the nodes' combined hash-rate cap finds once per
     /// `snail.target_interval_ms`.
     pub snail_difficulty: u64,
@@ -40,6 +42,7 @@ impl Default for TestnetSpec {
             p2p_port: 30333,
             hybrid: HybridParams::default(),
             base: NodeConfig::default(),
+            dev_accounts: 10,
             snail_difficulty: 0,
         }
     }
@@ -93,7 +96,10 @@ pub fn generate(dir: &Path, spec: &TestnetSpec) -> anyhow::Result<Vec<GeneratedN
         })
         .collect();
     members.sort_by_key(|m| m.key);
-    let accounts: Vec<Address> = dev_signers(10)?.iter().map(|s| s.address()).collect();
+    let accounts: Vec<Address> = dev_signers(spec.dev_accounts)?
+        .iter()
+        .map(|s| s.address())
+        .collect();
     let (bank_addr, bank) = bank_alloc()?;
     let mut genesis = Genesis::dev(&accounts, [(bank_addr, bank)].into(), members);
     genesis.snail_difficulty = if spec.snail_difficulty == 0 {

@@ -125,6 +125,9 @@ impl Node {
         self.metrics
             .fast_head
             .set(i64::try_from(number).unwrap_or(i64::MAX));
+        self.metrics
+            .epoch
+            .set(i64::try_from(h.epoch).unwrap_or(i64::MAX));
         for (hash, why) in &e.rejected {
             self.metrics.txs_rejected.inc();
             self.events.emit(NodeEvent::TxRejected {
@@ -193,7 +196,9 @@ impl Node {
         let Some(committee) = self.schedule.committee(epoch).cloned() else {
             return false;
         };
-        if committee.index_of(&self.key.public()).is_none() {
+        let member = committee.index_of(&self.key.public()).is_some();
+        self.metrics.committee_member.set(i64::from(member));
+        if !member {
             tracing::info!(epoch, "not a member of this epoch's committee: following");
             self.pbft.skip(epoch);
             return false;
@@ -252,6 +257,7 @@ impl Node {
                 Effect::Event(e) => {
                     if let NodeEvent::Pbft(tc_types::PbftEvent::ViewChangeStarted { .. }) = &e {
                         tracing::warn!(event = ?e, "view change");
+                        self.metrics.view_changes.inc();
                     }
                     self.events.emit(e);
                 }

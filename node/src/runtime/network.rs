@@ -169,6 +169,7 @@ impl Node {
 
     fn penalise(&self, peer: PeerId, reason: String) {
         tracing::warn!(%peer, %reason, "peer sent invalid data");
+        self.metrics.peer_penalties.inc();
         self.events.emit(NodeEvent::PeerPenalized {
             peer: peer.to_string(),
             reason: reason.clone(),
@@ -182,6 +183,9 @@ impl Node {
             NetEvent::PeerConnected { peer, addr } => {
                 tracing::info!(%peer, %addr, "peer connected");
                 self.peers.insert(peer, PeerState::default());
+                self.metrics
+                    .peers
+                    .set(i64::try_from(self.peers.len()).unwrap_or(i64::MAX));
                 self.events.emit(NodeEvent::PeerConnected {
                     peer: peer.to_string(),
                 });
@@ -191,6 +195,9 @@ impl Node {
             NetEvent::PeerDisconnected { peer } => {
                 tracing::info!(%peer, "peer disconnected");
                 self.peers.remove(&peer);
+                self.metrics
+                    .peers
+                    .set(i64::try_from(self.peers.len()).unwrap_or(i64::MAX));
                 self.events.emit(NodeEvent::PeerDisconnected {
                     peer: peer.to_string(),
                 });
@@ -214,6 +221,7 @@ impl Node {
                 let verdict = self.on_gossip(topic, &bytes, source);
                 if let Validation::Reject(reason) = &verdict {
                     tracing::warn!(%source, %topic, %reason, "gossip rejected");
+                    self.metrics.peer_penalties.inc();
                     self.events.emit(NodeEvent::PeerPenalized {
                         peer: source.to_string(),
                         reason: format!("{topic}: {reason}"),
