@@ -231,8 +231,8 @@ fn main() -> anyhow::Result<()> {
     let t1 = Instant::now();
     let mut handles = Vec::new();
     let all = Arc::new(Mutex::new(Vec::<(String, Instant)>::new()));
-    for node in 0..NODES {
-        let url = urls[node].clone();
+    for (node, url) in urls.iter().enumerate() {
+        let url = url.clone();
         let mine: Vec<(String, String)> = (0..SENDERS as usize)
             .filter(|s| s % NODES == node)
             .flat_map(|s| by_sender[s][cursor[s]..].to_vec())
