@@ -134,6 +134,9 @@ pub struct ApiSection {
     /// How many accounts of the dev mnemonic the node signs for (`eth_accounts`,
     /// `eth_sendTransaction`); 0 = none.
     pub dev_accounts: u32,
+    /// Bearer token of the fault-injection API (`POST /admin/fault`); empty = that API is off.
+    /// The devnet launcher sets one per devnet.
+    pub admin_token: String,
 }
 
 impl Default for ApiSection {
@@ -143,6 +146,7 @@ impl Default for ApiSection {
             http: std::net::SocketAddr::from(([127, 0, 0, 1], 8545)),
             max_body_bytes: 5 * 1024 * 1024,
             dev_accounts: 10,
+            admin_token: String::new(),
         }
     }
 }

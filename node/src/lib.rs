@@ -6,6 +6,7 @@
 //! - [`genesis`] genesis file: chain id, alloc, initial committee, snail difficulty
 //! - [`mempool`] transaction pool: admission checks, nonce/fee ordering, replacement, eviction
 //! - [`chain`]    opening the database, genesis initialisation, same-chain checks
+//! - [`admin`]    `POST /admin/fault`: token-protected fault injection (byzantine modes, blocked peers)
 //! - [`block`]    fast blocks: build a proposal, verify a received block by re-executing it, commit
 //! - [`consensus`] the PBFT driver: engines per epoch, timers, durable vote log, message routing
 //! - [`sync`]     serving block sync requests from the store
@@ -18,6 +19,7 @@
 //! - [`metrics`]  Prometheus `GET /metrics`: heads, commits, mempool, mining, per-table storage, API latency
 //! - [`rpc`]      minimal Ethereum JSON-RPC over HTTP (enough to submit and inspect transactions)
 
+pub mod admin;
 pub mod block;
 pub mod chain;
 pub mod config;

@@ -333,6 +333,7 @@ fn run(config: &std::path::Path) -> anyhow::Result<()> {
             let app = tc_node::rpc::router(handle.clone(), api.max_body_bytes)
                 .merge(tc_node::gql::router(handle.clone(), api.max_body_bytes))
                 .merge(tc_node::metrics::router(handle.metrics.clone()))
+                .merge(tc_node::admin::router(handle.clone(), api.admin_token.clone()))
                 .merge(tc_node::feed::router(handle));
             tokio::spawn(async move {
                 if let Err(e) = axum::serve(listener, app).await {

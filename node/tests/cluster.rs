@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use alloy_primitives::{Address, Bytes, U256};
-use common::{Proc, hex_u64, raw_post, raw_tx, rpc, wait_for};
+use common::{Proc, hex_u64, raw_post, raw_tx, rpc};
 use serde_json::{Value, json};
 use tc_node::testnet::{GeneratedNode, TestnetSpec, generate};
 
@@ -71,7 +71,7 @@ impl Cluster {
         (0..self.nodes.len())
             .map(|i| {
                 let text = std::fs::read_to_string(self.log(i)).unwrap_or_default();
-                let tail: Vec<&str> = text.lines().rev().take(15).collect();
+                let tail: Vec<&str> = text.lines().rev().take(40).collect();
                 format!(
                     "--- node-{i}\n{}",
                     tail.into_iter().rev().collect::<Vec<_>>().join("\n")
@@ -82,7 +82,23 @@ impl Cluster {
     }
 }
 
-fn cluster(n: usize, committee: usize) -> Cluster {
+/// Like `common::wait_for`, but dumps every node's log tail (read at the deadline) on timeout.
+fn wait_cluster<T>(c: &Cluster, what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out after {secs}s waiting for {what}\n{}",
+            c.logs()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn cluster(n: usize, committee: usize, epoch_length: u64) -> Cluster {
     let dir = tempfile::tempdir().expect("tmp");
     let ports = free_ports(2 * n as u16);
     let mut spec = TestnetSpec {
@@ -92,7 +108,8 @@ fn cluster(n: usize, committee: usize) -> Cluster {
         p2p_port: ports + n as u16,
         ..Default::default()
     };
-    spec.hybrid.epoch_length = 6;
+    spec.hybrid.epoch_length = epoch_length;
+    spec.base.api.admin_token = "devnet-token".into();
     spec.hybrid.lambda = 1;
     spec.hybrid.switch_margin = 6;
     spec.hybrid.min_epoch_blocks = 4;
@@ -159,12 +176,12 @@ fn receipt(c: &Cluster, node: usize, hash: &str) -> Option<Value> {
 
 #[test]
 fn five_nodes_commit_rotate_and_survive_a_sigkilled_member() {
-    let mut c = cluster(5, 4);
+    let mut c = cluster(5, 4, 6);
     for i in 0..5 {
         c.start(i);
     }
     // Committees rotate: every node reaches epoch 2 (two handovers).
-    wait_for("all nodes in epoch ≥ 2", 120, || {
+    wait_cluster(&c, "all nodes in epoch ≥ 2", 120, || {
         (0..5)
             .all(|i| c.head(i).is_some_and(|(_, e)| e >= 2))
             .then_some(())
@@ -197,7 +214,7 @@ fn five_nodes_commit_rotate_and_survive_a_sigkilled_member() {
 
     // Everything submitted commits on the live nodes.
     for h in &sent {
-        wait_for(&format!("receipt of {h}\n{}", c.logs()), 90, || {
+        wait_cluster(&c, &format!("receipt of {h}"), 90, || {
             receipt(&c, live[0], h)
         });
     }
@@ -206,8 +223,9 @@ fn five_nodes_commit_rotate_and_survive_a_sigkilled_member() {
 
     // The killed member restarts and catches up, nothing committed is lost.
     c.start(victim);
-    wait_for(
-        &format!("node-{victim} to catch up to {live_head}\n{}", c.logs()),
+    wait_cluster(
+        &c,
+        &format!("node-{victim} to catch up to {live_head}"),
         90,
         || c.head(victim).filter(|(n, _)| *n >= live_head),
     );
@@ -216,7 +234,7 @@ fn five_nodes_commit_rotate_and_survive_a_sigkilled_member() {
     }
     // It takes part again: commits continue on all nodes, across another rotation.
     let (_, e_now) = c.head(live[0]).expect("head");
-    wait_for("another rotation after the restart", 120, || {
+    wait_cluster(&c, "another rotation after the restart", 120, || {
         (0..5)
             .all(|i| c.head(i).is_some_and(|(_, e)| e > e_now))
             .then_some(())
@@ -279,6 +297,119 @@ fn five_nodes_commit_rotate_and_survive_a_sigkilled_member() {
                     );
                 }
             }
+        }
+    }
+}
+
+fn fault(c: &Cluster, i: usize, token: &str, body: &str) -> (u16, Value) {
+    let r = ureq::post(&format!("{}/admin/fault", c.url(i)))
+        .header("authorization", &format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .config()
+        .http_status_as_error(false)
+        .build()
+        .send(body)
+        .expect("admin request");
+    let status = r.status().as_u16();
+    let v = r.into_body().read_json().unwrap_or(Value::Null);
+    (status, v)
+}
+
+/// The node that proposed the head block.
+fn proposer(c: &Cluster) -> (usize, u64) {
+    let b = rpc(&c.url(0), "eth_getBlockByNumber", json!(["latest", false])).expect("head");
+    let key = b["proposer"].as_str().expect("proposer").to_string();
+    let i = c
+        .nodes
+        .iter()
+        .position(|n| n.key.to_string() == key)
+        .expect("proposer is a node");
+    (i, hex_u64(&b["number"]))
+}
+
+#[test]
+fn byzantine_primary_and_silent_member_do_not_stop_commits() {
+    // One long epoch: the four genesis members stay the committee (f = 1).
+    let mut c = cluster(4, 4, 1_000);
+    for i in 0..4 {
+        c.start(i);
+    }
+    wait_cluster(&c, "first blocks", 60, || {
+        c.head(0).filter(|(n, _)| *n >= 3)
+    });
+    // The admin API refuses a wrong token and names a malformed fault.
+    assert_eq!(
+        fault(&c, 0, "nope", r#"{"fault":"byzantine","mode":"silent"}"#).0,
+        401
+    );
+    let (st, v) = fault(
+        &c,
+        0,
+        "devnet-token",
+        r#"{"fault":"byzantine","mode":"sleepy"}"#,
+    );
+    assert_eq!(st, 400, "{v}");
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("unknown variant `sleepy`"),
+        "{v}"
+    );
+
+    for mode in ["withhold", "equivocate"] {
+        let (p, at) = proposer(&c);
+        let (st, v) = fault(
+            &c,
+            p,
+            "devnet-token",
+            &format!(r#"{{"fault":"byzantine","mode":"{mode}"}}"#),
+        );
+        assert_eq!(st, 200, "{v}");
+        // The committee moves on without it (a view change when it is the primary).
+        wait_cluster(&c, &format!("commits past a {mode} primary"), 90, || {
+            (0..4)
+                .all(|i| c.head(i).is_some_and(|(n, _)| n >= at + 4))
+                .then_some(())
+        });
+        let (st, _) = fault(
+            &c,
+            p,
+            "devnet-token",
+            r#"{"fault":"byzantine","mode":"honest"}"#,
+        );
+        assert_eq!(st, 200);
+    }
+    // A silent member (f = 1) does not stop the other three.
+    let (p, at) = proposer(&c);
+    let silent = (p + 1) % 4;
+    assert_eq!(
+        fault(
+            &c,
+            silent,
+            "devnet-token",
+            r#"{"fault":"byzantine","mode":"silent"}"#
+        )
+        .0,
+        200
+    );
+    let live: Vec<usize> = (0..4).filter(|i| *i != silent).collect();
+    wait_cluster(&c, &format!("commits with a silent member"), 90, || {
+        live.iter()
+            .all(|i| c.head(*i).is_some_and(|(n, _)| n >= at + 4))
+            .then_some(())
+    });
+    // Safety held throughout.
+    let top = live
+        .iter()
+        .filter_map(|i| c.head(*i))
+        .map(|(n, _)| n)
+        .min()
+        .expect("heads");
+    for n in 1..=top {
+        let h = c.hash_at(live[0], n);
+        for i in &live[1..] {
+            assert_eq!(c.hash_at(*i, n), h, "node-{i} disagrees at {n}");
         }
     }
 }

@@ -237,7 +237,11 @@ impl Node {
 
     /// Carry out engine effects: sends go to the outbound queue, events to the bus.
     pub(super) fn apply(&mut self, fx: Vec<Effect>) {
+        let silent = self.byzantine == super::Byzantine::Silent;
         for f in fx {
+            if silent && !matches!(f, Effect::Event(_)) {
+                continue;
+            }
             match f {
                 Effect::Send { to, msg } => self.send_consensus(&[to], &msg),
                 Effect::Broadcast(msg) => {
@@ -396,7 +400,10 @@ impl Node {
         let Some((next, view)) = self.pbft.next_proposal(epoch) else {
             return false;
         };
-        if next != seq || self.last_proposal == Some((epoch, view, seq)) {
+        if next != seq
+            || self.last_proposal == Some((epoch, view, seq))
+            || self.byzantine == super::Byzantine::Withhold
+        {
             return false;
         }
         let Some(next_committee) = self.schedule.next_committee_field(seq, tree) else {
@@ -439,6 +446,9 @@ impl Node {
             took_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
             "proposing"
         );
+        if self.byzantine == super::Byzantine::Equivocate {
+            self.equivocate(&p, epoch, view, seq);
+        }
         self.proposals.insert(digest, exec);
         self.last_proposal = Some((epoch, view, seq));
         self.step(
@@ -450,6 +460,53 @@ impl Node {
             },
         );
         true
+    }
+
+    /// Byzantine primary: sign a second, different block for `seq` and send it to half of the
+    /// backups (the engine's PRE-PREPARE of the first block goes to everyone).
+    fn equivocate(&mut self, p: &Proposal, epoch: u64, view: u64, seq: u64) {
+        use tc_consensus::pbft::{Payload, Signer as _};
+        let other = Proposal {
+            now_ms: p.now_ms + 1,
+            ..*p
+        };
+        let Ok(b) = block::build(&self.chain, &self.mempool, &other) else {
+            return;
+        };
+        let Some(committee) = self.schedule.committee(epoch) else {
+            return;
+        };
+        let Some(me) = committee.index_of(&self.key.public()) else {
+            return;
+        };
+        let payload = Payload::PrePrepare {
+            view,
+            seq,
+            digest: b.block.hash(),
+            block: tc_wire::encode_fast_block(&b.block),
+        };
+        let signer =
+            tc_consensus::pbft::Ed25519Signer::from_seed(self.key.signing_key().to_bytes());
+        let msg = SignedMessage {
+            epoch,
+            from: me,
+            signature: signer.sign(&tc_consensus::pbft::signing_bytes(epoch, &payload)),
+            payload,
+        };
+        let half: Vec<tc_types::PubKey> = committee
+            .members
+            .iter()
+            .map(|m| m.key)
+            .filter(|k| *k != self.key.public())
+            .step_by(2)
+            .collect();
+        tracing::warn!(
+            seq,
+            view,
+            to = half.len(),
+            "equivocating: a second block for this seq"
+        );
+        self.send_consensus(&half, &msg);
     }
 
     /// Keep a certified block from a peer (gossip or sync) until it can be committed.

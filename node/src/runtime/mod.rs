@@ -63,6 +63,13 @@ pub enum Command {
         /// Reply.
         reply: oneshot::Sender<Option<RecoveredTx>>,
     },
+    /// Inject a fault; replies with what was done or why not.
+    Fault {
+        /// The fault.
+        fault: Fault,
+        /// Reply.
+        reply: oneshot::Sender<Result<String, String>>,
+    },
     /// Next nonce counting pooled transactions (`eth_getTransactionCount(…, "pending")`).
     PendingNonce {
         /// Account.
@@ -70,6 +77,42 @@ pub enum Command {
         /// Reply: the pool's next nonce, if it holds transactions of this sender.
         reply: oneshot::Sender<Option<u64>>,
     },
+}
+
+/// A fault to inject (devnet fault injection through `POST /admin/fault`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case", tag = "fault")]
+pub enum Fault {
+    /// Change this node's consensus behaviour.
+    Byzantine {
+        /// The behaviour.
+        mode: Byzantine,
+    },
+    /// Refuse every connection with these peers (libp2p peer ids) until unblocked.
+    Block {
+        /// Peer ids.
+        peers: Vec<String>,
+    },
+    /// Undo [`Fault::Block`].
+    Unblock {
+        /// Peer ids.
+        peers: Vec<String>,
+    },
+}
+
+/// Consensus behaviours a devnet can switch a node to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Byzantine {
+    /// Follow the protocol.
+    #[default]
+    Honest,
+    /// Send no consensus message at all (a crashed member that still serves its APIs).
+    Silent,
+    /// As primary, never propose (the committee must change view).
+    Withhold,
+    /// As primary, send a different block to half of the backups.
+    Equivocate,
 }
 
 /// What the API needs from a running node.
@@ -123,6 +166,7 @@ pub struct Node {
     fetching_fast: Option<Instant>,
     fetching_snail: Option<Instant>,
     sync_cursor: usize,
+    byzantine: Byzantine,
 }
 
 impl std::fmt::Debug for Node {
@@ -190,6 +234,7 @@ impl Node {
             fetching_fast: None,
             fetching_snail: None,
             sync_cursor: 0,
+            byzantine: Byzantine::Honest,
         })
     }
 
@@ -360,6 +405,9 @@ impl Node {
             Command::PendingNonce { address, reply } => {
                 let _ = reply.send(self.mempool.next_nonce(&address));
             }
+            Command::Fault { fault, reply } => {
+                let _ = reply.send(self.inject(fault));
+            }
         }
     }
 
@@ -403,6 +451,53 @@ impl Node {
                 Err(e)
             }
         }
+    }
+
+    fn inject(&mut self, fault: Fault) -> Result<String, String> {
+        match fault {
+            Fault::Byzantine { mode } => {
+                tracing::warn!(?mode, "consensus behaviour changed by fault injection");
+                self.byzantine = mode;
+                Ok(format!("byzantine mode {mode:?}"))
+            }
+            Fault::Block { peers } | Fault::Unblock { peers } if peers.is_empty() => {
+                Err("no peers given".into())
+            }
+            Fault::Block { peers } => self.block_peers(&peers, true),
+            Fault::Unblock { peers } => self.block_peers(&peers, false),
+        }
+    }
+
+    fn block_peers(&mut self, peers: &[String], block: bool) -> Result<String, String> {
+        let Some(net) = &self.net else {
+            return Err("network not running".into());
+        };
+        let mut ids = Vec::new();
+        for p in peers {
+            ids.push(
+                p.parse::<tc_net::PeerId>()
+                    .map_err(|e| format!("{p:?} is not a peer id: {e}"))?,
+            );
+        }
+        let h = net.handle.clone();
+        tokio::spawn(async move {
+            for id in ids {
+                let r = if block {
+                    h.block_peer(id).await
+                } else {
+                    h.unblock_peer(id).await
+                };
+                if let Err(e) = r {
+                    tracing::warn!(%id, error = %e, "peer (un)block failed");
+                }
+            }
+        });
+        tracing::warn!(?peers, block, "peers (un)blocked by fault injection");
+        Ok(format!(
+            "{} {} peer(s)",
+            if block { "blocked" } else { "unblocked" },
+            peers.len()
+        ))
     }
 
     /// The chain (for tests and tools).

@@ -3,7 +3,7 @@
 #![allow(dead_code, unreachable_pub)]
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -113,10 +113,11 @@ impl TestNode {
 
 pub fn start(config: &Path, url: &str, log: &Path) -> Proc {
     let file = std::fs::File::create(log).expect("log file");
+    let out = file.try_clone().expect("log file");
     let child = Command::new(BIN)
         .args(["run", "--config"])
         .arg(config)
-        .stdout(Stdio::null())
+        .stdout(out)
         .stderr(file)
         .spawn()
         .expect("spawn");

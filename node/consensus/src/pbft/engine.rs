@@ -637,7 +637,12 @@ impl<S: Signer, V: Verifier> Engine<S, V> {
             }
         }
         if progressed {
-            self.consecutive_vc = 0;
+            // PBFT §4.5.2: the timeout doubles until a request executes *in the new view*.
+            // Decisions learnt from certificates while still changing view do not count, or
+            // a member that ran ahead in views would keep short timeouts and stay ahead.
+            if !self.view_changing {
+                self.consecutive_vc = 0;
+            }
             self.next_seq = self.next_seq.max(self.last_decided + 1);
             let keep_from = self
                 .last_decided
