@@ -1,16 +1,26 @@
-//! Devnet launcher: N `tc-node` processes (spec, data dir, supervision).
+//! Devnet launcher: N `tc-node` processes behind one address, with an admin API to stop, kill,
+//! pause, resume, restart and add nodes. The merged event feed and the dashboard plug into the
+//! launcher's router ([`server::Integrations`]).
 //!
 //! Map:
 //! - [`spec`]       `devnet.toml`: fields, defaults, validation with field paths, flag overrides
 //! - [`datadir`]    the data dir: generate (via `tc_node::testnet`), resume, wipe, add a node's files
 //! - [`supervisor`] node processes: start, signals (stop/kill/pause/resume), restart, add, reaping
 //! - [`actions`]    numbered in-memory log of every action, broadcast to subscribers
+//! - [`proxy`]      forwarding to a running node with failover; WebSocket pass-through
+//! - [`admin`]      `/admin/…`: loopback + bearer token
+//! - [`server`]     the launcher's router and its integration points (feed, dashboard)
+//! - [`up`]         `devnet up`: prepare, serve, start, wait for a commit, print, shut down
 //! - [`exec_node`]  the child side: die with the launcher (`PR_SET_PDEATHSIG`), then exec `tc-node`
 
 pub mod actions;
+pub mod admin;
 pub mod datadir;
+pub mod proxy;
+pub mod server;
 pub mod spec;
 pub mod supervisor;
+pub mod up;
 
 use std::ffi::OsString;
 
