@@ -202,13 +202,15 @@ mod tests {
         assert_eq!(nodes[2].http.port(), 8548);
         let again = load(&dir).expect("load");
         assert_eq!(again[1].key, nodes[1].key);
-        // Ports of a 4th node: pick free ones far from anything else in the test.
-        let base = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("port")
-            .port()
-            .saturating_sub(3);
-        let added = add_node(&dir, &nodes, base, base.saturating_sub(10)).expect("add");
+        // The 4th node gets base + 3: bases three below two free ports.
+        let (a, b) = (
+            std::net::TcpListener::bind("127.0.0.1:0").expect("port"),
+            std::net::TcpListener::bind("127.0.0.1:0").expect("port"),
+        );
+        let port = |l: &std::net::TcpListener| l.local_addr().expect("addr").port() - 3;
+        let (http_base, p2p_base) = (port(&a), port(&b));
+        drop((a, b));
+        let added = add_node(&dir, &nodes, http_base, p2p_base).expect("add");
         assert_eq!(added.name, "node-3");
         assert_eq!(load(&dir).expect("load").len(), 4);
         let cfg = NodeConfig::load(&added.config).expect("config");

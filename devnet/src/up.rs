@@ -1,6 +1,6 @@
 //! `devnet up`: prepare the data dir (generate on first start, resume afterwards, wipe with
 //! `--fresh`), serve the launcher's address, start the nodes, wait until the chain commits,
-//! print the endpoints and dev accounts, and on Ctrl-C / SIGTERM stop every node (SIGTERM,
+//! print the endpoints and dev accounts, and on Ctrl-C / SIGTERM / SIGHUP stop every node (SIGTERM,
 //! SIGKILL after the grace period; a second Ctrl-C SIGKILLs at once).
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -35,8 +35,16 @@ pub struct Up {
     pub plugins: Integrations,
 }
 
+/// Progress on stdout (a closed stdout is not a reason to leave nodes behind: errors ignored).
 fn say(msg: impl std::fmt::Display) {
-    println!("devnet: {msg}");
+    out(&format!("devnet: {msg}"));
+}
+
+fn out(text: &str) {
+    use std::io::Write;
+    let mut o = std::io::stdout().lock();
+    let _ = writeln!(o, "{text}");
+    let _ = o.flush();
 }
 
 /// `--node-bin`, or `tc-node` next to the running `devnet` binary.
@@ -99,10 +107,11 @@ fn tcp_port(multiaddr: &str) -> Option<u16> {
     it.next()?.parse().ok()
 }
 
-/// Ctrl-C and SIGTERM.
+/// Ctrl-C, SIGTERM, and SIGHUP (the terminal went away).
 struct Signals {
     int: Signal,
     term: Signal,
+    hup: Signal,
 }
 
 impl Signals {
@@ -110,6 +119,7 @@ impl Signals {
         Ok(Self {
             int: signal(SignalKind::interrupt()).context("install SIGINT handler")?,
             term: signal(SignalKind::terminate()).context("install SIGTERM handler")?,
+            hup: signal(SignalKind::hangup()).context("install SIGHUP handler")?,
         })
     }
 
@@ -117,6 +127,7 @@ impl Signals {
         tokio::select! {
             _ = self.int.recv() => "SIGINT",
             _ = self.term.recv() => "SIGTERM",
+            _ = self.hup.recv() => "SIGHUP",
         }
     }
 }
@@ -384,7 +395,7 @@ pub async fn run(up: Up) -> anyhow::Result<()> {
                 .map_or("?".into(), |c| c.to_string()),
             None => "?".into(),
         };
-        println!("{}", banner(&spec, http, &sup, head, &chain_id, has_feed)?);
+        out(&banner(&spec, http, &sup, head, &chain_id, has_feed)?);
         say("ready");
         let s = signals.next().await;
         say(format!("{s}: stopping the nodes"));
