@@ -121,6 +121,30 @@ fn block_number(url: &str) -> Option<(String, u64)> {
     (status == 200).then_some((node, n))
 }
 
+/// Open a WebSocket at `path` through the launcher; the upgrade answer and what follows it.
+fn ws_first_message(url: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let addr = url.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    .expect("write");
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline && !String::from_utf8_lossy(&got).contains("hello") {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+    String::from_utf8_lossy(&got).into_owned()
+}
+
 fn alive(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .ok()
@@ -352,6 +376,17 @@ fn up_fails_over_restarts_adds_and_stops_cleanly() {
     )
     .expect("graphql");
     assert!(gql["data"]["block"]["number"].is_string(), "{gql}");
+    let ws = ws_first_message(&l.url, "/events");
+    assert!(ws.starts_with("HTTP/1.1 101"), "{ws}");
+    assert!(ws.contains(r#""type":"hello""#), "{ws}");
+    let (status, v) = get(&format!("{}/feed", l.url), None);
+    assert_eq!(status, 501, "{v}");
+    let page = agent()
+        .get(&l.url)
+        .call()
+        .and_then(|mut r| r.body_mut().read_to_string())
+        .expect("GET /");
+    assert!(page.contains("dashboard"), "{page}");
 
     // Kill the upstream node: the launcher keeps answering from another, and the chain goes on.
     let killed = admin(&l, &token, &format!("nodes/{upstream}/kill"));
