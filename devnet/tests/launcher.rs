@@ -222,14 +222,17 @@ impl Launcher {
         s
     }
 
-    fn wait_ready(&mut self, secs: u64) {
+    /// Wait for `devnet: ready`; `Err(output and logs)` if the launcher exits first.
+    fn wait_ready(&mut self, secs: u64) -> Result<(), String> {
         let deadline = Instant::now() + Duration::from_secs(secs);
         loop {
             if self.output().contains("devnet: ready") {
-                return;
+                return Ok(());
             }
             if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("devnet exited with {status}:\n{}", self.logs());
+                // Let the reader threads take the last lines.
+                std::thread::sleep(Duration::from_millis(200));
+                return Err(format!("devnet exited with {status}:\n{}", self.logs()));
             }
             assert!(
                 Instant::now() < deadline,
@@ -310,30 +313,44 @@ fn up_fails_over_restarts_adds_and_stops_cleanly() {
     let spec = tmp.path().join("devnet.toml");
     std::fs::write(&spec, SPEC).expect("spec");
     let dir = tmp.path().join("net");
-    let http = free_ports(1, &[]);
-    let node_http = free_ports(6, &[(http, 1)]);
-    let node_p2p = free_ports(6, &[(http, 1), (node_http, 6)]);
-    let args: Vec<String> = [
-        "--spec",
-        &spec.display().to_string(),
-        "--dir",
-        &dir.display().to_string(),
-        "--nodes",
-        "4",
-        "--committee",
-        "4",
-        "--http",
-        &format!("127.0.0.1:{http}"),
-        "--node-http-port",
-        &node_http.to_string(),
-        "--node-p2p-port",
-        &node_p2p.to_string(),
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let mut l = Launcher::start(&dir, &args);
-    l.wait_ready(150);
+    // Free ports can be taken by another process before the nodes bind them: then start over
+    // on new ones (a few times).
+    let mut attempt = 0;
+    let (mut l, args) = loop {
+        attempt += 1;
+        let http = free_ports(1, &[]);
+        let node_http = free_ports(6, &[(http, 1)]);
+        let node_p2p = free_ports(6, &[(http, 1), (node_http, 6)]);
+        let args: Vec<String> = [
+            "--spec",
+            &spec.display().to_string(),
+            "--dir",
+            &dir.display().to_string(),
+            "--nodes",
+            "4",
+            "--committee",
+            "4",
+            "--http",
+            &format!("127.0.0.1:{http}"),
+            "--node-http-port",
+            &node_http.to_string(),
+            "--node-p2p-port",
+            &node_p2p.to_string(),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let mut fresh = args.clone();
+        fresh.push("--fresh".into());
+        let mut l = Launcher::start(&dir, &fresh);
+        match l.wait_ready(150) {
+            Ok(()) => break (l, args),
+            Err(out) if attempt < 3 && out.contains("in use") => {
+                eprintln!("attempt {attempt}: a port was taken, retrying:\n{out}");
+            }
+            Err(out) => panic!("{out}"),
+        }
+    };
     assert!(dir.join("devnet.pid").is_file());
     let token = l.token();
     assert_eq!(token.len(), 64);
@@ -459,7 +476,7 @@ fn up_fails_over_restarts_adds_and_stops_cleanly() {
 
     // `up` again resumes the same chain, with the added node.
     let mut l = Launcher::start(&dir, &args);
-    l.wait_ready(150);
+    l.wait_ready(150).unwrap_or_else(|e| panic!("{e}"));
     assert!(l.output().contains("resuming the devnet"), "{}", l.output());
     assert_eq!(nodes(&l, &l.token()).len(), 5);
     let (_, head) = block_number(&l.url).expect("head after resume");
