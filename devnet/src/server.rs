@@ -158,3 +158,136 @@ pub fn app(ctx: &Context, admin: AdminState, plugins: Integrations) -> Router {
         None => app.fallback(not_found),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actions::ActionLog;
+    use crate::supervisor::Launch;
+    use axum::body::Body;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    fn ctx() -> (Context, AdminState) {
+        let launch = Launch {
+            node_bin: "tc-node".into(),
+            shim: None,
+            grace: Duration::from_millis(10),
+            data_dir: "unused".into(),
+            node_http: 1,
+            node_p2p: 2,
+        };
+        let sup = Supervisor::new(launch, Vec::new(), ActionLog::new());
+        let admin = AdminState {
+            sup: sup.clone(),
+            token: Arc::from("secret"),
+            token_file: Arc::from("dir/admin.token"),
+        };
+        (
+            Context {
+                sup,
+                data_dir: "unused".into(),
+            },
+            admin,
+        )
+    }
+
+    async fn call(app: &Router, method: &str, path: &str, auth: Option<&str>) -> (u16, String) {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(a) = auth {
+            req = req.header("authorization", a);
+        }
+        let resp = app
+            .clone()
+            .oneshot(req.body(Body::empty()).expect("request"))
+            .await
+            .expect("infallible");
+        let status = resp.status().as_u16();
+        let body = axum::body::to_bytes(resp.into_body(), 1 << 20)
+            .await
+            .expect("body");
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    #[tokio::test]
+    async fn without_plugins_placeholders_answer() {
+        let (ctx, admin) = ctx();
+        let app = app(&ctx, admin, Integrations::default());
+        let (s, b) = call(&app, "GET", "/", None).await;
+        assert_eq!(s, 200);
+        assert!(b.contains("The dashboard will be served here"), "{b}");
+        let (s, b) = call(&app, "GET", "/feed", None).await;
+        assert_eq!(s, 501);
+        assert!(b.contains("not implemented yet"), "{b}");
+        let (s, b) = call(&app, "POST", "/", None).await;
+        assert_eq!(s, 502);
+        assert!(
+            b.contains("-32000") && b.contains("no node is running"),
+            "{b}"
+        );
+        assert_eq!(call(&app, "GET", "/nope", None).await.0, 404);
+        let (s, b) = call(&app, "GET", "/admin/nodes", None).await;
+        assert_eq!(s, 401);
+        assert!(
+            b.contains("missing admin token") && b.contains("dir/admin.token"),
+            "{b}"
+        );
+        let (s, b) = call(&app, "GET", "/admin/nodes", Some("Bearer secreT")).await;
+        assert_eq!(s, 401);
+        assert!(b.contains("wrong admin token"), "{b}");
+        let (s, b) = call(&app, "GET", "/admin/nodes", Some("Basic c2VjcmV0")).await;
+        assert_eq!(s, 401);
+        assert!(b.contains("malformed Authorization"), "{b}");
+        assert_eq!(
+            call(&app, "GET", "/admin/nodes", Some("Bearer secret")).await,
+            (200, "[]".into())
+        );
+        let (s, b) = call(
+            &app,
+            "POST",
+            "/admin/nodes/node-9/kill",
+            Some("Bearer secret"),
+        )
+        .await;
+        assert_eq!(s, 404, "{b}");
+        let (s, _) = call(
+            &app,
+            "POST",
+            "/admin/network/partition",
+            Some("Bearer secret"),
+        )
+        .await;
+        assert_eq!(s, 501);
+    }
+
+    #[tokio::test]
+    async fn feed_and_dashboard_plug_in() {
+        let (ctx, admin) = ctx();
+        let plugins = Integrations {
+            feed: Some(Box::new(|_: &Context| {
+                Router::new().route("/feed", get(|| async { "merged feed" }))
+            })),
+            dashboard: Some(Box::new(|_: &Context| {
+                Router::new().fallback(|req: Request| async move {
+                    format!("dashboard file {}", req.uri().path())
+                })
+            })),
+        };
+        let app = app(&ctx, admin, plugins);
+        assert_eq!(
+            call(&app, "GET", "/feed", None).await,
+            (200, "merged feed".into())
+        );
+        assert_eq!(
+            call(&app, "GET", "/", None).await,
+            (200, "dashboard file /".into())
+        );
+        assert_eq!(
+            call(&app, "GET", "/pkg/app.wasm", None).await,
+            (200, "dashboard file /pkg/app.wasm".into())
+        );
+        // The launcher's own routes still win.
+        assert_eq!(call(&app, "GET", "/admin/nodes", None).await.0, 401);
+        assert_eq!(call(&app, "POST", "/", None).await.0, 502);
+    }
+}
