@@ -1,0 +1,146 @@
+//! `devnet`: start a local trueconsensus network of N node processes behind one address.
+use std::ffi::OsString;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use tc_devnet::server::Integrations;
+use tc_devnet::spec::{DevnetSpec, Overrides};
+
+#[derive(Parser, Debug)]
+#[command(name = "devnet", version, about = "trueconsensus devnet launcher")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Generate (first start) or resume a devnet, start its nodes, serve JSON-RPC, GraphQL and
+    /// the admin API on one address, and stop every node on Ctrl-C.
+    Up(Box<UpArgs>),
+    /// (internal) Become the node process: die with the launcher, then exec PROGRAM.
+    #[command(hide = true)]
+    ExecNode {
+        /// The launcher's pid.
+        #[arg(long)]
+        parent: u32,
+        /// Program and its arguments.
+        #[arg(last = true, required = true)]
+        argv: Vec<OsString>,
+    },
+}
+
+#[derive(Args, Debug)]
+struct UpArgs {
+    /// Delete the data dir first and generate a new chain.
+    #[arg(long)]
+    fresh: bool,
+    /// Spec file (devnet.toml, see docs/devnet.md); flags override it.
+    #[arg(long)]
+    spec: Option<PathBuf>,
+    /// Data dir [spec: data_dir, default .devnet/default].
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// Number of nodes [spec: nodes, default 7].
+    #[arg(long)]
+    nodes: Option<usize>,
+    /// Committee size [spec: committee, default 4].
+    #[arg(long)]
+    committee: Option<usize>,
+    /// Snail blocks per epoch [spec: chain.epoch_length].
+    #[arg(long)]
+    epoch_length: Option<u64>,
+    /// Target time between snail blocks, ms [spec: chain.snail_interval_ms].
+    #[arg(long)]
+    snail_interval_ms: Option<u64>,
+    /// PoW hashes per second per node [spec: chain.hashrate_cap].
+    #[arg(long)]
+    hashrate_cap: Option<u64>,
+    /// Time between fast blocks with transactions, ms [spec: consensus.block_interval_ms].
+    #[arg(long)]
+    block_interval_ms: Option<u64>,
+    /// Time between empty fast blocks, ms [spec: consensus.empty_block_interval_ms].
+    #[arg(long)]
+    empty_block_interval_ms: Option<u64>,
+    /// PBFT view-change timeout, ms [spec: consensus.view_timeout_ms].
+    #[arg(long)]
+    view_timeout_ms: Option<u64>,
+    /// The launcher's address [spec: ports.http, default 127.0.0.1:8545].
+    #[arg(long)]
+    http: Option<SocketAddr>,
+    /// HTTP port of node 0; node i gets PORT + i [spec: ports.node_http, default 8546].
+    #[arg(long)]
+    node_http_port: Option<u16>,
+    /// libp2p port of node 0; node i gets PORT + i [spec: ports.node_p2p, default 30333].
+    #[arg(long)]
+    node_p2p_port: Option<u16>,
+    /// The tc-node binary [spec: launcher.node_bin, default: next to devnet].
+    #[arg(long)]
+    node_bin: Option<PathBuf>,
+    /// Seconds to wait for the first committed block [spec: launcher.startup_timeout_s].
+    #[arg(long)]
+    startup_timeout_s: Option<u64>,
+}
+
+impl UpArgs {
+    fn spec(&self) -> anyhow::Result<DevnetSpec> {
+        let mut spec = match &self.spec {
+            Some(p) => DevnetSpec::load(p)?,
+            None => DevnetSpec::default(),
+        };
+        spec.apply(&Overrides {
+            nodes: self.nodes,
+            committee: self.committee,
+            data_dir: self.dir.clone(),
+            epoch_length: self.epoch_length,
+            snail_interval_ms: self.snail_interval_ms,
+            hashrate_cap: self.hashrate_cap,
+            block_interval_ms: self.block_interval_ms,
+            empty_block_interval_ms: self.empty_block_interval_ms,
+            view_timeout_ms: self.view_timeout_ms,
+            http: self.http,
+            node_http: self.node_http_port,
+            node_p2p: self.node_p2p_port,
+            node_bin: self.node_bin.clone(),
+            startup_timeout_s: self.startup_timeout_s,
+        });
+        spec.validate().map_err(|e| match &self.spec {
+            Some(p) => anyhow::anyhow!("{}: {e}", p.display()),
+            None => anyhow::anyhow!("{e}"),
+        })?;
+        Ok(spec)
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.cmd {
+        Cmd::ExecNode { parent, argv } => {
+            let (program, args) = argv.split_first().context("exec-node: no program")?;
+            Err(tc_devnet::exec_node(parent, program, args))
+        }
+        Cmd::Up(args) => {
+            let spec = args.spec()?;
+            let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+            tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_writer(std::io::stderr)
+                .init();
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()?;
+            // Integration point: the merged feed (devnet/src/feed.rs) and the dashboard's
+            // static files plug in here, e.g.
+            // `Integrations { feed: Some(Box::new(|ctx| tc_devnet::feed::router(ctx))), .. }`.
+            rt.block_on(tc_devnet::up::run(tc_devnet::up::Up {
+                spec,
+                fresh: args.fresh,
+                plugins: Integrations::default(),
+            }))
+        }
+    }
+}
