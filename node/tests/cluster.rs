@@ -394,7 +394,7 @@ fn byzantine_primary_and_silent_member_do_not_stop_commits() {
         200
     );
     let live: Vec<usize> = (0..4).filter(|i| *i != silent).collect();
-    wait_cluster(&c, &format!("commits with a silent member"), 90, || {
+    wait_cluster(&c, "commits with a silent member", 90, || {
         live.iter()
             .all(|i| c.head(*i).is_some_and(|(n, _)| n >= at + 4))
             .then_some(())
