@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # trueconsensus developer entry point: the README's two commands.
 #
-#   ./dev.sh up [--fresh]   build and start the local chain (today: one node in solo mode)
+#   ./dev.sh up [--fresh]   build and start the local devnet (7 nodes, committee of 4; devnet up --help)
 #   ./dev.sh test           run the whole test suite (what CI runs)
 #   ./dev.sh bench          run the benchmarks and print their figures
 #
@@ -50,40 +50,14 @@ ensure_rust() {
 }
 
 cmd_up() {
-  local fresh=0 dir=".devnet/solo" http="127.0.0.1:8545"
-  while [ $# -gt 0 ]; do
-    case "$1" in
-      --fresh) fresh=1 ;;
-      --http) http="$2"; shift ;;
-      *) die "unknown option for up: $1 (accepted: --fresh, --http ADDR)" ;;
-    esac
-    shift
-  done
+  # Every flag goes to the launcher: --fresh, --nodes N, --committee C, --http ADDR, --spec FILE …
+  # (see docs/devnet.md or: devnet up --help).
   ensure_packages; ensure_rust
-  say "building tc-node (release; the first build takes several minutes)"
-  cargo build --release -p tc-node
-  local bin
-  bin="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release/tc-node"
-  [ $fresh -eq 1 ] && { say "--fresh: removing $dir"; rm -rf "$dir"; }
-  if [ ! -f "$dir/node.toml" ]; then
-    "$bin" init --dir "$dir" --http "$http"
-  fi
-  cat >&2 <<MSG
-
-  trueconsensus — solo node: it is the whole committee (n = 1), commits fast blocks with revm
-  and mines the proof-of-work snail chain (fruits checkpoint the fast blocks). Not yet here:
-  PBFT between nodes, committee rotation in the running node, the devnet launcher, the dashboard.
-
-  JSON-RPC   http://$http          (chain id 1337; tested with ethers v6)
-  GraphQL    http://$http/graphql  (geth EIP-1767 names + snailBlocks, committee, storage)
-  events     ws://$http/events     (hello, snapshot, then batched consensus/chain events)
-  metrics    http://$http/metrics  (Prometheus)
-  data       $dir  (resumes on the next 'up'; --fresh starts over)
-  accounts   the 10 dev accounts of 'test test ... junk', 10,000 ETH each: $bin accounts
-  try        $bin send --rpc http://$http --dev 0 --to 0x000000000000000000000000000000000000dEaD --value 1000 --gas 21000
-
-MSG
-  exec "$bin" run --config "$dir/node.toml"
+  say "building tc-node and the devnet launcher (release; the first build takes several minutes)"
+  cargo build --release -p tc-node -p tc-devnet
+  local target
+  target="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
+  exec "$target/release/devnet" up "$@"
 }
 
 cmd_test() {

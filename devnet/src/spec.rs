@@ -9,34 +9,9 @@ use tc_node::config::NodeConfig;
 use tc_node::genesis::HybridParams;
 use tc_node::testnet::TestnetSpec;
 
-/// Why a spec was refused.
-#[derive(Debug, thiserror::Error)]
-pub enum SpecError {
-    /// File could not be read.
-    #[error("cannot read {path}: {source}")]
-    Read {
-        /// File.
-        path: PathBuf,
-        /// I/O error.
-        source: std::io::Error,
-    },
-    /// Not valid TOML, unknown field, or wrong type.
-    #[error("{path}: {message}")]
-    Parse {
-        /// File.
-        path: PathBuf,
-        /// toml's message (names the key and line).
-        message: String,
-    },
-    /// A value outside its accepted range.
-    #[error("{field}: {message}")]
-    Range {
-        /// Dotted path of the field, e.g. `chain.epoch_length`.
-        field: String,
-        /// What is accepted and what was given.
-        message: String,
-    },
-}
+/// Why a spec was refused (the node config's error: read, parse, or a field out of range).
+pub use tc_node::config::ConfigError as SpecError;
+use tc_node::config::range;
 
 /// The whole `devnet.toml`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -208,20 +183,6 @@ pub struct Overrides {
     pub startup_timeout_s: Option<u64>,
 }
 
-fn range<T: PartialOrd + std::fmt::Display + Copy>(
-    field: &str,
-    v: T,
-    lo: T,
-    hi: T,
-) -> Result<(), SpecError> {
-    if v < lo || v > hi {
-        return Err(SpecError::Range {
-            field: field.into(),
-            message: format!("must be between {lo} and {hi} (got {v})"),
-        });
-    }
-    Ok(())
-}
 
 /// Most nodes a devnet may have (ports and 2 cores set the practical limit much lower).
 pub const MAX_NODES: usize = 64;

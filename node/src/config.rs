@@ -238,7 +238,8 @@ impl Default for MempoolSection {
     }
 }
 
-fn range<T: PartialOrd + std::fmt::Display + Copy>(
+/// `Ok` when `lo <= v <= hi`, else a [`ConfigError::Range`] naming `field` and the range.
+pub fn range<T: PartialOrd + std::fmt::Display + Copy>(
     field: &str,
     v: T,
     lo: T,
