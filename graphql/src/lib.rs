@@ -9,6 +9,7 @@
 //! - [`query`]   `Query` (geth + extensions) and `Mutation` roots, limits, [`schema`]
 //! - [`subscription`] `Subscription` root fed by the node's event stream ([`NodeApi::events`]):
 //!   `newBlocks`, `newSnailBlocks`, `committeeRotations`, `pendingTransactions`, `events(kinds)`
+//! - [`ui`]      the offline GraphiQL page and its vendored assets (`assets/`, no CDN)
 //!
 //! Not yet: `consensus` (per-node PBFT state), `peers`.
 use std::future::Future;
@@ -21,6 +22,7 @@ pub mod pool;
 pub mod query;
 pub mod scalars;
 pub mod subscription;
+pub mod ui;
 
 pub use query::{MAX_BLOCK_RANGE, MAX_COMPLEXITY, MAX_DEPTH, TcSchema, schema};
 

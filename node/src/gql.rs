@@ -3,6 +3,7 @@
 //! - `GET /graphql/ws` subscriptions over WebSocket (graphql-transport-ws, and the legacy
 //!   graphql-ws protocol), fed from the event bus; a client that does not take a frame within
 //!   [`SEND_DEADLINE`] is disconnected;
+//! - `GET /graphql/ui` the offline GraphiQL page, its assets under `/graphql/ui/<name>`.
 use std::str::FromStr as _;
 use std::sync::Arc;
 
@@ -10,10 +11,10 @@ use alloy_primitives::{Address, B256, Bytes};
 use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, WebSocketProtocols, WsMessage};
 use axum::Json;
 use axum::Router;
-use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use futures_util::{SinkExt as _, StreamExt as _};
 use tc_graphql::{BoxFuture, BusItem, EventStream, NodeApi, PoolRejection, PoolSnapshot, TcSchema};
@@ -116,8 +117,8 @@ impl NodeApi for NodeHandle {
     }
 }
 
-/// Router with `POST /graphql` and `GET /graphql/ws` (body and WebSocket message limit as the
-/// JSON-RPC one).
+/// Router with `POST /graphql`, `GET /graphql/ws` and `GET /graphql/ui[/<asset>]` (body and
+/// WebSocket message limit as the JSON-RPC one).
 pub fn router(handle: NodeHandle, max_body_bytes: usize) -> Router {
     let metrics = handle.metrics.clone();
     let schema = tc_graphql::schema(Arc::new(handle));
@@ -132,6 +133,26 @@ pub fn router(handle: NodeHandle, max_body_bytes: usize) -> Router {
                 upgrade(ws_schema, headers, ws, max_body_bytes)
             }),
         )
+        .route(tc_graphql::ui::PAGE_PATH, get(page))
+        .route("/graphql/ui/{name}", get(asset))
+}
+
+async fn page() -> Html<&'static str> {
+    Html(tc_graphql::ui::PAGE_HTML)
+}
+
+async fn asset(Path(name): Path<String>) -> Response {
+    match tc_graphql::ui::asset(&name) {
+        Some(a) => (
+            [
+                (header::CONTENT_TYPE, a.content_type),
+                (header::CACHE_CONTROL, "public, max-age=86400"),
+            ],
+            a.bytes,
+        )
+            .into_response(),
+        None => (StatusCode::NOT_FOUND, "no such GraphiQL asset").into_response(),
+    }
 }
 
 /// The client's first GraphQL-over-WebSocket protocol we speak; graphql-transport-ws when it

@@ -1,7 +1,7 @@
 //! GraphQL beyond plain queries, on a real node: subscriptions over `/graphql/ws`
 //! (graphql-transport-ws and the legacy graphql-ws protocol) receiving new blocks, pending
 //! transactions and raw events; `epochs` and `mempool` (per-sender queues, rejections with
-//! reasons).
+//! reasons); the offline GraphiQL page at `/graphql/ui`, every asset it loads local and served.
 mod common;
 
 use std::time::Duration;
@@ -228,4 +228,68 @@ fn epochs_and_mempool() {
         garbage.contains(rejections[1]["reason"].as_str().expect("reason")),
         "{garbage} vs {v}"
     );
+}
+
+#[test]
+fn graphiql_page_is_offline_and_complete() {
+    let node = TestNode::init(100, 1_000);
+    let _p = node.start();
+    let get = |path: &str| -> (u16, String, Vec<u8>) {
+        let r = ureq::get(&format!("{}{path}", node.url))
+            .config()
+            .http_status_as_error(false)
+            .build()
+            .call()
+            .expect("get");
+        let status = r.status().as_u16();
+        let ty = r
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let mut body = r.into_body();
+        let body = body
+            .with_config()
+            .limit(16 << 20)
+            .read_to_vec()
+            .expect("body");
+        (status, ty, body)
+    };
+    let (status, ty, html) = get("/graphql/ui");
+    assert_eq!(status, 200);
+    assert!(ty.starts_with("text/html"), "{ty}");
+    let html = String::from_utf8(html).expect("utf-8");
+    assert!(html.contains("GraphiQL.createFetcher"), "{html}");
+    assert!(html.contains("\"/graphql\"") && html.contains("\"/ws\""));
+    // Every src=/href= URL is local, and each is served with a fitting content type.
+    let mut urls = Vec::new();
+    for attr in ["src=\"", "href=\""] {
+        for part in html.split(attr).skip(1) {
+            urls.push(part.split('"').next().expect("url").to_string());
+        }
+    }
+    assert!(urls.len() >= 5, "{urls:?}");
+    for u in &urls {
+        assert!(
+            u.starts_with('/') && !u.starts_with("//") && !u.contains("://"),
+            "not local: {u}"
+        );
+        let (status, ty, body) = get(u);
+        assert_eq!(status, 200, "{u}");
+        assert!(!body.is_empty(), "{u}");
+        let want = if u.ends_with(".css") {
+            "text/css"
+        } else {
+            "text/javascript"
+        };
+        assert!(ty.starts_with(want), "{u}: {ty}");
+    }
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "{html}"
+    );
+    assert_eq!(get("/graphql/ui/LICENSE.graphiql").0, 200);
+    assert_eq!(get("/graphql/ui/VERSIONS").0, 200);
+    assert_eq!(get("/graphql/ui/nope.js").0, 404);
 }
