@@ -3,7 +3,7 @@
 #![allow(dead_code, unreachable_pub)]
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -168,4 +168,41 @@ pub fn raw_post(url: &str, body: &str) -> Value {
         .send(body)
         .expect("post");
     resp.body_mut().read_json().expect("json")
+}
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Run a real-client script to completion within `secs` (killed after); its stdout, or a panic
+/// with its output and the node's log.
+pub fn run_client(mut cmd: Command, what: &str, secs: u64, node_log: &Path) -> String {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break Some(s);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let out = child.wait_with_output().expect("output");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let log = std::fs::read_to_string(node_log).unwrap_or_default();
+    match status {
+        None => panic!("{what} timed out after {secs}s:\n{stdout}\n{stderr}\nnode log:\n{log}"),
+        Some(s) if !s.success() => {
+            panic!("{what} failed ({s}):\n{stdout}\n{stderr}\nnode log:\n{log}")
+        }
+        Some(_) => stdout,
+    }
 }
