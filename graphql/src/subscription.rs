@@ -308,7 +308,215 @@ fn new_blocks(api: Api, events: EventStream, next: u64) -> impl Stream<Item = Re
 
 #[cfg(test)]
 mod tests {
+    use std::future::Future;
+    use std::sync::Arc;
+    use std::task::{Context as TaskContext, Poll, Wake};
+
+    use alloy_primitives::{B256, Bytes};
+    use async_graphql::futures_util::StreamExt as _;
+    use tc_storage::ChainStore;
+    use tc_types::{Member, RecoveredTx, Stamped};
+
     use super::*;
+    use crate::{BoxFuture, NodeApi, PoolSnapshot};
+
+    /// A node whose event stream is a fixed list.
+    struct Scripted {
+        chain: ChainStore,
+        items: Vec<BusItem>,
+    }
+
+    impl NodeApi for Scripted {
+        fn chain(&self) -> &ChainStore {
+            &self.chain
+        }
+        fn chain_id(&self) -> u64 {
+            1337
+        }
+        fn send_raw_transaction(&self, _: Bytes) -> BoxFuture<'_, Result<B256, String>> {
+            Box::pin(async { Err("read-only".to_string()) })
+        }
+        fn pending_transactions(&self) -> BoxFuture<'_, Vec<RecoveredTx>> {
+            Box::pin(async { Vec::new() })
+        }
+        fn pooled_transaction(&self, _: B256) -> BoxFuture<'_, Option<RecoveredTx>> {
+            Box::pin(async { None })
+        }
+        fn pool(&self) -> BoxFuture<'_, PoolSnapshot> {
+            Box::pin(async { PoolSnapshot::default() })
+        }
+        fn events(&self) -> EventStream {
+            Box::pin(stream::iter(self.items.clone()))
+        }
+    }
+
+    /// Poll a future to completion on this thread (the scripted streams never wait on I/O).
+    fn block_on<F: Future>(f: F) -> F::Output {
+        struct Unpark(std::thread::Thread);
+        impl Wake for Unpark {
+            fn wake(self: Arc<Self>) {
+                self.0.unpark();
+            }
+        }
+        let waker = Arc::new(Unpark(std::thread::current())).into();
+        let mut cx = TaskContext::from_waker(&waker);
+        let mut f = std::pin::pin!(f);
+        loop {
+            if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+                return v;
+            }
+            std::thread::park();
+        }
+    }
+
+    fn stamped(seq: u64, event: NodeEvent) -> BusItem {
+        BusItem::Event(Arc::new(Stamped {
+            seq,
+            time_ms: 0,
+            event,
+        }))
+    }
+
+    fn run(items: Vec<BusItem>, chain: ChainStore, query: &str) -> Vec<serde_json::Value> {
+        let schema = crate::schema(Arc::new(Scripted { chain, items }));
+        block_on(
+            schema
+                .execute_stream(query)
+                .map(|r| serde_json::to_value(&r).expect("json"))
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    fn member(weight: u64) -> Member {
+        Member {
+            key: B256::repeat_byte(1),
+            coinbase: Default::default(),
+            weight,
+        }
+    }
+
+    #[test]
+    fn committee_rotations_stream_elections_and_handovers() {
+        let chain = ChainStore::memory(16);
+        let next = TCommittee {
+            epoch: 1,
+            start_height: 100,
+            members: vec![member(3), member(4)],
+            seed: B256::repeat_byte(9),
+        };
+        chain.put_committee(&next).expect("store committee");
+        let items = vec![
+            stamped(
+                0,
+                NodeEvent::CommitteeElected {
+                    epoch: 1,
+                    members: next.members.clone(),
+                    seed: next.seed,
+                    start_height: 100,
+                },
+            ),
+            stamped(
+                1,
+                NodeEvent::TxAdmitted {
+                    hash: B256::ZERO,
+                    sender: Default::default(),
+                    nonce: 0,
+                },
+            ),
+            stamped(
+                2,
+                NodeEvent::RotationStarted {
+                    epoch: 1,
+                    last_height: 99,
+                    next_committee: next.hash(),
+                },
+            ),
+            BusItem::Missed(7),
+            stamped(
+                3,
+                NodeEvent::RotationDone {
+                    epoch: 1,
+                    first_height: 100,
+                },
+            ),
+        ];
+        let out = run(
+            items,
+            chain,
+            "subscription { committeeRotations { __typename \
+               ... on CommitteeElected { committee { epoch startHeight seed members { weight } } } \
+               ... on RotationStarted { epoch lastHeight nextCommittee } \
+               ... on RotationDone { epoch firstHeight committee { hash } } } }",
+        );
+        assert_eq!(out.len(), 4, "{out:?}");
+        let r = |i: usize| &out[i]["data"]["committeeRotations"];
+        assert_eq!(r(0)["__typename"], "CommitteeElected");
+        assert_eq!(r(0)["committee"]["startHeight"], "0x64");
+        assert_eq!(
+            r(0)["committee"]["members"],
+            serde_json::json!([{"weight": "0x3"}, {"weight": "0x4"}])
+        );
+        assert_eq!(r(1)["__typename"], "RotationStarted");
+        assert_eq!(r(1)["lastHeight"], "0x63");
+        assert!(
+            out[2]["errors"][0]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("7 events were dropped")),
+            "{out:?}"
+        );
+        assert_eq!(r(3)["__typename"], "RotationDone");
+        assert_eq!(r(3)["committee"]["hash"], r(1)["nextCommittee"]);
+    }
+
+    #[test]
+    fn events_filter_by_kind_and_reject_unknown_kinds() {
+        let items = vec![
+            stamped(
+                0,
+                NodeEvent::TxAdmitted {
+                    hash: B256::ZERO,
+                    sender: Default::default(),
+                    nonce: 4,
+                },
+            ),
+            stamped(1, NodeEvent::StorageStats { tables: vec![] }),
+            stamped(
+                2,
+                NodeEvent::TxRejected {
+                    hash: None,
+                    reason: "bad".into(),
+                },
+            ),
+        ];
+        let out = run(
+            items.clone(),
+            ChainStore::memory(16),
+            r#"subscription { events(kinds: ["tx_admitted", "tx_rejected"]) }"#,
+        );
+        let kinds: Vec<_> = out
+            .iter()
+            .map(|r| r["data"]["events"]["event"]["type"].clone())
+            .collect();
+        assert_eq!(kinds, ["tx_admitted", "tx_rejected"]);
+        assert_eq!(out[0]["data"]["events"]["seq"], 0);
+        assert_eq!(out[0]["data"]["events"]["event"]["nonce"], 4);
+        let all = run(
+            items.clone(),
+            ChainStore::memory(16),
+            "subscription { events }",
+        );
+        assert_eq!(all.len(), 3);
+        let bad = run(
+            items,
+            ChainStore::memory(16),
+            r#"subscription { events(kinds: ["nope"]) }"#,
+        );
+        assert!(
+            bad[0]["errors"][0]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("unknown event kind \"nope\""))
+        );
+    }
 
     #[test]
     fn kinds_match_the_serde_tags() {

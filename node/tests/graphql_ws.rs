@@ -141,7 +141,7 @@ async fn subscriptions_over_graphql_transport_ws() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn legacy_graphql_ws_protocol_streams_blocks() {
+async fn legacy_graphql_ws_protocol_streams_blocks_and_snail_blocks() {
     let node = TestNode::init(50, 200);
     let _p = node.start();
     let mut ws = connect(node.port, "graphql-ws").await;
@@ -150,6 +150,29 @@ async fn legacy_graphql_ws_protocol_streams_blocks() {
     send(&mut ws, json!({"id": "1", "type": "start", "payload": {"query": "subscription { newBlocks { number } }"}})).await;
     let p = next_of(&mut ws, "1").await;
     assert!(p["data"]["newBlocks"]["number"].is_string(), "{p}");
+    send(&mut ws, json!({"id": "1", "type": "stop"})).await;
+    // The solo node mines the snail chain (≈ 2 s per block at devnet difficulty).
+    send(&mut ws, json!({"id": "2", "type": "start", "payload": {"query": "subscription { newSnailBlocks { number hash difficulty miner fruits { number } } }"}})).await;
+    let p = next_of(&mut ws, "2").await;
+    let snail = &p["data"]["newSnailBlocks"];
+    assert!(p.get("errors").is_none(), "{p}");
+    assert!(common::hex_u64(&snail["number"]) >= 1, "{p}");
+    assert!(snail["fruits"].is_array(), "{p}");
+    // It is the stored block.
+    let url = node.url.clone();
+    let number = snail["number"].clone();
+    let stored = tokio::task::spawn_blocking(move || {
+        gql(
+            &url,
+            &format!("{{ snailBlock(number: {number}) {{ hash }} }}"),
+        )
+    })
+    .await
+    .expect("join");
+    assert_eq!(
+        stored["data"]["snailBlock"]["hash"], snail["hash"],
+        "{stored}"
+    );
 }
 
 #[test]
