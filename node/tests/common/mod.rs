@@ -19,7 +19,16 @@ impl Drop for Proc {
     }
 }
 
+/// A port free right now, chosen at random below Linux's ephemeral range (32768–60999): the
+/// `tcp/0` listeners (libp2p) of nodes running concurrently take ephemeral ports, and one of them
+/// could otherwise grab this port before the node under test binds it.
 pub fn free_port() -> u16 {
+    for _ in 0..1_000 {
+        let port = 20_000 + rand::random::<u16>() % 12_000;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -122,15 +131,27 @@ pub fn start(config: &Path, url: &str, log: &Path) -> Proc {
         .spawn()
         .expect("spawn");
     let mut p = Proc(child);
-    wait_for("JSON-RPC to answer", 30, || {
+    // This process must be the one answering: another process that took the port first would
+    // answer too, while ours exits on "bind api.http" (the log names the address once bound).
+    let addr = url.trim_start_matches("http://").to_string();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
         if let Ok(Some(status)) = p.0.try_wait() {
-            panic!(
-                "tc-node exited with {status}:\n{}",
-                std::fs::read_to_string(log).unwrap_or_default()
-            );
+            panic!("tc-node exited with {status}:\n{text}");
         }
-        rpc(url, "eth_blockNumber", json!([])).ok()
-    });
+        let bound = text
+            .lines()
+            .any(|l| l.contains(&addr) && !l.contains("bind"));
+        if bound && rpc(url, "eth_blockNumber", json!([])).is_ok() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after 30s waiting for tc-node to serve JSON-RPC on {addr}:\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     p
 }
 
