@@ -368,7 +368,7 @@ async fn a_client_that_stops_reading_is_disconnected() {
     })
     .await
     .expect("join");
-    assert!(after > before + 50, "{before} → {after}");
+    assert!(after > before + 10, "{before} → {after}");
     // Draining what was buffered ends in a closed connection, not an endless stream.
     let drained = tokio::time::timeout(Duration::from_secs(30), async {
         let mut frames = 0u64;
