@@ -36,13 +36,29 @@ ensure_packages() {
 
 ensure_node() {
   if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-    command -v apt-get >/dev/null || die "Node.js and npm are needed for the real-client tests (ethers): install them"
+    command -v apt-get >/dev/null || die "Node.js and npm are needed for the real-client tests (ethers, viem): install them"
     say "installing Node.js and npm (Debian packages)"
     local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
     $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nodejs npm >/dev/null
   fi
   say "installing JS test clients (npm ci in e2e/js)"
   npm ci --prefix e2e/js --no-audit --no-fund --loglevel=error >/dev/null
+}
+
+# web3.py (pinned in e2e/py/requirements.txt, every transitive package in constraints.txt) in a
+# venv at e2e/py/.venv; Debian's python3 needs python3-venv for that.
+ensure_python() {
+  if ! command -v python3 >/dev/null || ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+    command -v apt-get >/dev/null || die "Python 3 with venv is needed for the real-client tests (web3.py): install it"
+    say "installing Python 3 and venv (Debian packages)"
+    local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3 python3-venv >/dev/null
+  fi
+  local venv=e2e/py/.venv
+  [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+  say "installing Python test clients (pip in $venv)"
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check \
+    -r e2e/py/requirements.txt -c e2e/py/constraints.txt
 }
 
 ensure_rust() {
@@ -61,7 +77,7 @@ cmd_up() {
 }
 
 cmd_test() {
-  ensure_packages; ensure_rust; ensure_node
+  ensure_packages; ensure_rust; ensure_node; ensure_python
   say "cargo test (whole workspace)"
   cargo test --workspace --locked
   say "cargo clippy (warnings are errors)"

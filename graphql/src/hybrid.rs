@@ -1,4 +1,5 @@
-//! trueconsensus extensions: the snail chain, committees, per-table storage statistics.
+//! trueconsensus extensions: the snail chain, committees and epochs, the mempool, per-table
+//! storage statistics.
 use async_graphql::{Context, Error, Object, Result, SimpleObject};
 use tc_types::{Committee as TCommittee, SnailBlock as TSnail};
 
@@ -206,6 +207,39 @@ impl HybridQuery {
             None => chain.latest_committee().map_err(err)?,
         }
         .map(Committee))
+    }
+    /// Every stored committee, epoch ascending: `from..=to` (default: the latest
+    /// `MAX_BLOCK_RANGE` epochs up to the current one; a wider range is an error).
+    async fn epochs(
+        &self,
+        ctx: &Context<'_>,
+        from: Option<Long>,
+        to: Option<Long>,
+    ) -> Result<Vec<Committee>> {
+        let chain = api(ctx)?.chain();
+        let Some(latest) = chain.latest_committee().map_err(err)? else {
+            return Ok(Vec::new());
+        };
+        let requested = to.map_or(latest.epoch, |t| t.0);
+        let from = from.map_or(requested.saturating_sub(MAX_BLOCK_RANGE - 1), |f| f.0);
+        if requested >= from && requested - from >= MAX_BLOCK_RANGE {
+            return Err(err(format!(
+                "epoch range {from}..{requested} exceeds the limit of {MAX_BLOCK_RANGE} epochs"
+            )));
+        }
+        let mut out = Vec::new();
+        for e in from..=requested.min(latest.epoch) {
+            if e == latest.epoch {
+                out.push(Committee(latest.clone()));
+            } else if let Some(c) = chain.committee(e).map_err(err)? {
+                out.push(Committee(c));
+            }
+        }
+        Ok(out)
+    }
+    /// The transaction pool: per-sender queues with nonces, recent rejections with reasons.
+    async fn mempool(&self, ctx: &Context<'_>) -> Result<crate::pool::Mempool> {
+        crate::pool::mempool(ctx).await
     }
     /// Per-table storage statistics of this node.
     async fn storage(&self, ctx: &Context<'_>) -> Result<Vec<TableStats>> {

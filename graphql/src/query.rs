@@ -1,7 +1,5 @@
 //! Query and Mutation roots, limits and the schema constructor.
-use async_graphql::{
-    Context, EmptySubscription, Error, InputObject, MergedObject, Object, Result, Schema,
-};
+use async_graphql::{Context, Error, InputObject, MergedObject, Object, Result, Schema};
 
 use crate::objects::{
     Account, Block, CallData, CallResult, Log, SyncState, Transaction, api, log_matches, run_call,
@@ -21,15 +19,19 @@ pub const MAX_BLOCK_RANGE: u64 = 1_000;
 pub struct QueryRoot(EthQuery, crate::hybrid::HybridQuery);
 
 /// The schema type.
-pub type TcSchema = Schema<QueryRoot, Mutation, EmptySubscription>;
+pub type TcSchema = Schema<QueryRoot, Mutation, crate::subscription::SubscriptionRoot>;
 
 /// Build the schema over a node.
 pub fn schema(node: std::sync::Arc<dyn NodeApi>) -> TcSchema {
-    Schema::build(QueryRoot::default(), Mutation, EmptySubscription)
-        .data::<Api>(node)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
-        .finish()
+    Schema::build(
+        QueryRoot::default(),
+        Mutation,
+        crate::subscription::SubscriptionRoot,
+    )
+    .data::<Api>(node)
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
+    .finish()
 }
 
 fn err(e: impl std::fmt::Display) -> Error {

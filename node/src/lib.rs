@@ -14,10 +14,10 @@
 //! - [`runtime`]  the event loop: mempool, engines, network, sync client, all chain writes
 //! - [`events`]   the stamped, bounded event bus
 //! - [`feed`]     `GET /events`: hello + snapshot, then batched events; slow clients resynced or dropped
-//! - [`gql`]      GraphQL at `POST /graphql` (`tc-graphql` over the node handle)
+//! - [`gql`]      GraphQL: `POST /graphql`, subscriptions on `/graphql/ws`, offline GraphiQL at `/graphql/ui`
 //! - [`snail`]    the snail chain in the node: tree rebuilt from RocksDB, capped mining slices, persistence
 //! - [`metrics`]  Prometheus `GET /metrics`: heads, commits, mempool, mining, per-table storage, API latency
-//! - [`rpc`]      minimal Ethereum JSON-RPC over HTTP (enough to submit and inspect transactions)
+//! - [`rpc`]      Ethereum JSON-RPC over HTTP and WebSocket (`eth_subscribe`: newHeads, logs, pending txs)
 
 pub mod admin;
 pub mod block;

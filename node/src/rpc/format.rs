@@ -44,18 +44,13 @@ pub(super) fn bloom<'a>(logs: impl IntoIterator<Item = &'a Log>) -> Bloom {
     b
 }
 
-/// A block in geth's JSON form (`full`: transaction objects instead of hashes).
-pub(super) fn block_json(
-    chain: &ChainStore,
-    block: &FastBlock,
-    full: bool,
+/// A block header in geth's JSON form, exactly geth's fields: what `eth_subscribe("newHeads")`
+/// sends (web3.py recognises a notification by its key set, so no extensions here).
+pub(super) fn header_json(
+    h: &tc_types::FastHeader,
+    hash: B256,
+    receipts: &[Receipt],
 ) -> Result<Value, RpcError> {
-    let h = &block.header;
-    let hash = block.hash();
-    let receipts = chain
-        .receipts(h.number)
-        .map_err(server)?
-        .unwrap_or_default();
     let header = alloy_consensus::Header {
         parent_hash: h.parent_hash,
         ommers_hash: EMPTY_OMMERS,
@@ -75,13 +70,28 @@ pub(super) fn block_json(
         base_fee_per_gas: Some(h.base_fee),
         ..Default::default()
     };
-    let mut v = serde_json::to_value(alloy_rpc_types_eth::Header {
+    serde_json::to_value(alloy_rpc_types_eth::Header {
         hash,
         inner: header,
         total_difficulty: Some(U256::ZERO),
         size: None,
     })
-    .map_err(server)?;
+    .map_err(server)
+}
+
+/// A block in geth's JSON form (`full`: transaction objects instead of hashes).
+pub(super) fn block_json(
+    chain: &ChainStore,
+    block: &FastBlock,
+    full: bool,
+) -> Result<Value, RpcError> {
+    let h = &block.header;
+    let hash = block.hash();
+    let receipts = chain
+        .receipts(h.number)
+        .map_err(server)?
+        .unwrap_or_default();
+    let mut v = header_json(h, hash, &receipts)?;
     let txs: Vec<Value> = if full {
         block
             .transactions

@@ -1,9 +1,15 @@
-//! Ethereum JSON-RPC 2.0 over HTTP (`POST /`), single and batch requests, geth's error codes
-//! and messages. Methods: see [`METHODS`]. Not yet: subscriptions over WebSocket, GraphQL.
+//! Ethereum JSON-RPC 2.0 over HTTP (`POST /`) and WebSocket (`GET /` upgrade, same port),
+//! single and batch requests, geth's error codes and messages. Methods: see [`METHODS`];
+//! over WebSocket also `eth_subscribe` / `eth_unsubscribe` (`newHeads`, `logs`,
+//! `newPendingTransactions`).
 //!
 //! Map: this file = router, dispatch, parameter parsing, state/tag resolution;
-//! `format` = geth-compatible JSON of blocks, transactions, receipts, logs.
+//! `format` = geth-compatible JSON of blocks, headers, transactions, receipts, logs;
+//! `ws` = the WebSocket connection: requests, subscriptions, bounded outgoing queue.
 mod format;
+mod ws;
+
+pub use ws::{MAX_SUBSCRIPTIONS, OUT_QUEUE, SEND_DEADLINE};
 
 /// Every method served.
 pub const METHODS: &[&str] = &[
@@ -32,6 +38,9 @@ pub const METHODS: &[&str] = &[
     "eth_getBlockByHash",
     "eth_getBlockTransactionCountByNumber",
     "eth_getLogs",
+    "tc_snailHead",
+    "eth_subscribe",
+    "eth_unsubscribe",
 ];
 
 /// Widest block range one `eth_getLogs` may scan.
@@ -39,7 +48,7 @@ pub const MAX_LOG_RANGE: u64 = 10_000;
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_rpc_types_eth::{Filter, FilterBlockOption, TransactionRequest};
 use axum::extract::{DefaultBodyLimit, State};
-use axum::routing::post;
+use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
 use tc_exec::call::CallError;
@@ -79,45 +88,65 @@ impl RpcError {
 
 type RpcResult = Result<Value, RpcError>;
 
-/// The HTTP router (JSON-RPC at `POST /`).
+/// The router: JSON-RPC at `POST /`, and over WebSocket on `GET /` (upgrade). The body limit
+/// also bounds WebSocket messages.
 pub fn router(handle: NodeHandle, max_body_bytes: usize) -> Router {
     Router::new()
-        .route("/", post(serve))
+        .route(
+            "/",
+            get(
+                move |State(h): State<NodeHandle>, up: axum::extract::WebSocketUpgrade| {
+                    ws::upgrade(h, up, max_body_bytes)
+                },
+            )
+            .post(serve),
+        )
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .with_state(handle)
 }
 
 async fn serve(State(h): State<NodeHandle>, body: axum::body::Bytes) -> Json<Value> {
-    let parsed: Value = match serde_json::from_slice(&body) {
+    Json(handle(&h, &body, None).await)
+}
+
+/// Methods that belong to one connection (`eth_subscribe` / `eth_unsubscribe` over WebSocket).
+pub(crate) trait Session: Sync {
+    /// Answer `method` if it is a session method.
+    fn call(&self, method: &str, params: &[Value]) -> Option<RpcResult>;
+}
+
+/// Answer one JSON-RPC message (a call or a batch).
+pub(crate) async fn handle(h: &NodeHandle, body: &[u8], session: Option<&dyn Session>) -> Value {
+    let parsed: Value = match serde_json::from_slice(body) {
         Ok(v) => v,
         Err(e) => {
-            return Json(error_response(
+            return error_response(
                 Value::Null,
                 RpcError {
                     code: -32700,
                     message: format!("parse error: {e}"),
                     data: None,
                 },
-            ));
+            );
         }
     };
     match parsed {
-        Value::Array(calls) if calls.is_empty() => Json(error_response(
+        Value::Array(calls) if calls.is_empty() => error_response(
             Value::Null,
             RpcError {
                 code: -32600,
                 message: "empty batch".into(),
                 data: None,
             },
-        )),
+        ),
         Value::Array(calls) => {
             let mut out = Vec::with_capacity(calls.len());
             for c in calls {
-                out.push(one(&h, c).await);
+                out.push(one(h, c, session).await);
             }
-            Json(Value::Array(out))
+            Value::Array(out)
         }
-        call => Json(one(&h, call).await),
+        call => one(h, call, session).await,
     }
 }
 
@@ -129,7 +158,7 @@ fn error_response(id: Value, e: RpcError) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "error": err})
 }
 
-async fn one(h: &NodeHandle, call: Value) -> Value {
+async fn one(h: &NodeHandle, call: Value, session: Option<&dyn Session>) -> Value {
     let id = call.get("id").cloned().unwrap_or(Value::Null);
     let Some(method) = call.get("method").and_then(Value::as_str) else {
         return error_response(
@@ -147,7 +176,15 @@ async fn one(h: &NodeHandle, call: Value) -> Value {
         Some(_) => return error_response(id, RpcError::params("params must be an array")),
     };
     let started = std::time::Instant::now();
-    let result = dispatch(h, method, &params).await;
+    let result = match session.and_then(|s| s.call(method, &params)) {
+        Some(r) => r,
+        None if matches!(method, "eth_subscribe" | "eth_unsubscribe") => Err(RpcError {
+            code: -32601,
+            message: "notifications not supported".into(),
+            data: None,
+        }),
+        None => dispatch(h, method, &params).await,
+    };
     h.metrics.api_request(method, started.elapsed());
     match result {
         Ok(result) => json!({"jsonrpc": "2.0", "id": id, "result": result}),

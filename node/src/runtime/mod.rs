@@ -77,6 +77,11 @@ pub enum Command {
         /// Reply: the pool's next nonce, if it holds transactions of this sender.
         reply: oneshot::Sender<Option<u64>>,
     },
+    /// The pool's recent rejections, oldest first (GraphQL `mempool.rejections`).
+    Rejections {
+        /// Reply.
+        reply: oneshot::Sender<Vec<crate::mempool::Rejection>>,
+    },
 }
 
 /// A fault to inject (devnet fault injection through `POST /admin/fault`).
@@ -407,6 +412,9 @@ impl Node {
             }
             Command::Fault { fault, reply } => {
                 let _ = reply.send(self.inject(fault));
+            }
+            Command::Rejections { reply } => {
+                let _ = reply.send(self.mempool.rejections().cloned().collect());
             }
         }
     }

@@ -3,7 +3,7 @@
 #![allow(dead_code, unreachable_pub)]
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -19,7 +19,16 @@ impl Drop for Proc {
     }
 }
 
+/// A port free right now, chosen at random below Linux's ephemeral range (32768–60999): the
+/// `tcp/0` listeners (libp2p) of nodes running concurrently take ephemeral ports, and one of them
+/// could otherwise grab this port before the node under test binds it.
 pub fn free_port() -> u16 {
+    for _ in 0..1_000 {
+        let port = 20_000 + rand::random::<u16>() % 12_000;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -122,15 +131,27 @@ pub fn start(config: &Path, url: &str, log: &Path) -> Proc {
         .spawn()
         .expect("spawn");
     let mut p = Proc(child);
-    wait_for("JSON-RPC to answer", 30, || {
+    // This process must be the one answering: another process that took the port first would
+    // answer too, while ours exits on "bind api.http" (the log names the address once bound).
+    let addr = url.trim_start_matches("http://").to_string();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
         if let Ok(Some(status)) = p.0.try_wait() {
-            panic!(
-                "tc-node exited with {status}:\n{}",
-                std::fs::read_to_string(log).unwrap_or_default()
-            );
+            panic!("tc-node exited with {status}:\n{text}");
         }
-        rpc(url, "eth_blockNumber", json!([])).ok()
-    });
+        let bound = text
+            .lines()
+            .any(|l| l.contains(&addr) && !l.contains("bind"));
+        if bound && rpc(url, "eth_blockNumber", json!([])).is_ok() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after 30s waiting for tc-node to serve JSON-RPC on {addr}:\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     p
 }
 
@@ -168,4 +189,41 @@ pub fn raw_post(url: &str, body: &str) -> Value {
         .send(body)
         .expect("post");
     resp.body_mut().read_json().expect("json")
+}
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Run a real-client script to completion within `secs` (killed after); its stdout, or a panic
+/// with its output and the node's log.
+pub fn run_client(mut cmd: Command, what: &str, secs: u64, node_log: &Path) -> String {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break Some(s);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let out = child.wait_with_output().expect("output");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let log = std::fs::read_to_string(node_log).unwrap_or_default();
+    match status {
+        None => panic!("{what} timed out after {secs}s:\n{stdout}\n{stderr}\nnode log:\n{log}"),
+        Some(s) if !s.success() => {
+            panic!("{what} failed ({s}):\n{stdout}\n{stderr}\nnode log:\n{log}")
+        }
+        Some(_) => stdout,
+    }
 }
