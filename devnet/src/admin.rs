@@ -4,8 +4,14 @@
 //! - `GET  /admin/nodes`                  every node: name, pid, status, http, p2p, key, upstream
 //! - `POST /admin/nodes`                  add a node (new key, same genesis and bootnodes) and start it
 //! - `POST /admin/nodes/{name}/{action}`  `stop` | `kill` | `pause` | `resume` | `restart` | `start`
+//! - `POST /admin/nodes/{name}/byzantine/{mode}`  `honest` | `silent` | `withhold` | `equivocate`
+//!   (forwarded to the node's own fault API)
 //! - `GET  /admin/actions[?since=SEQ]`    the action log (oldest first)
-//! - `POST /admin/network/{op}`           `partition` | `heal` | `link`: not implemented yet (501)
+//! - `GET  /admin/network`                the current partition (`null`: none)
+//! - `POST /admin/network/partition`      `{"groups":[["node-0"],["node-1","node-2"]]}`: every node
+//!   blocks the nodes outside its group (unlisted nodes form one more group)
+//! - `POST /admin/network/heal`           every node lets every other node in again
+//! - `POST /admin/network/link`           per-link loss / delay: 501 (no `sch_netem` here)
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -18,6 +24,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::supervisor::faults::{self, NetworkReport};
 use crate::supervisor::{OpError, Supervisor};
 
 /// What the admin routes need.
@@ -86,6 +93,8 @@ fn op_result(r: Result<crate::supervisor::NodeView, OpError>) -> Response {
         Err(e @ OpError::NotFound(_)) => error(StatusCode::NOT_FOUND, e.to_string()),
         Err(e @ OpError::Conflict(_)) => error(StatusCode::CONFLICT, e.to_string()),
         Err(e @ OpError::Failed(_)) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        Err(e @ OpError::Invalid(_)) => error(StatusCode::BAD_REQUEST, e.to_string()),
+        Err(e @ OpError::Node(_)) => error(StatusCode::BAD_GATEWAY, e.to_string()),
     }
 }
 
@@ -123,6 +132,19 @@ async fn node_action(
     })
 }
 
+async fn byzantine(
+    State(st): State<AdminState>,
+    Path((name, mode)): Path<(String, String)>,
+) -> Response {
+    if let Err(e) = st.sup.view(&name) {
+        return op_result(Err(e));
+    }
+    match faults::parse_mode(&mode) {
+        Ok(m) => op_result(st.sup.byzantine(&name, m).await),
+        Err(e) => error(StatusCode::BAD_REQUEST, e),
+    }
+}
+
 #[derive(Debug, Deserialize)]
 struct Since {
     #[serde(default)]
@@ -133,13 +155,59 @@ async fn actions(State(st): State<AdminState>, Query(q): Query<Since>) -> Respon
     Json(st.sup.actions().since(q.since)).into_response()
 }
 
-async fn network(Path(op): Path<String>) -> Response {
-    error(
-        StatusCode::NOT_IMPLEMENTED,
-        format!(
-            "network fault {op:?} (partition / heal / link loss and delay) is not implemented yet; see docs/devnet.md"
+/// `POST /admin/network/partition` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PartitionBody {
+    groups: Vec<Vec<String>>,
+}
+
+const PARTITION_EXAMPLE: &str = r#"{"groups":[["node-0","node-1"],["node-2","node-3","node-4"]]}"#;
+
+fn report(r: NetworkReport) -> Response {
+    let status = if r.ok {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_GATEWAY
+    };
+    (status, Json(r)).into_response()
+}
+
+async fn network_state(State(st): State<AdminState>) -> Response {
+    Json(json!({"partition": st.sup.partition_groups()})).into_response()
+}
+
+async fn network(
+    State(st): State<AdminState>,
+    Path(op): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    match op.as_str() {
+        "partition" => {
+            let groups = match serde_json::from_slice::<PartitionBody>(&body) {
+                Ok(b) => b.groups,
+                Err(e) => {
+                    return error(
+                        StatusCode::BAD_REQUEST,
+                        format!("invalid partition body: {e}; expected e.g. {PARTITION_EXAMPLE}"),
+                    );
+                }
+            };
+            match st.sup.partition(groups).await {
+                Ok(r) => report(r),
+                Err(e) => op_result(Err(e)),
+            }
+        }
+        "heal" => report(st.sup.heal().await),
+        "link" => error(
+            StatusCode::NOT_IMPLEMENTED,
+            "per-link loss and delay are not implemented: they need tc netem, and this kernel has no sch_netem (`tc qdisc add dev lo root netem delay 1ms` fails with \"Specified qdisc kind is unknown\"); partition and heal work (see docs/devnet.md)",
         ),
-    )
+        other => error(
+            StatusCode::NOT_FOUND,
+            format!("unknown network operation {other:?}: use partition, heal or link"),
+        ),
+    }
 }
 
 /// The `/admin/…` routes with the loopback and token checks.
@@ -147,7 +215,9 @@ pub fn router(st: AdminState) -> axum::Router {
     axum::Router::new()
         .route("/admin/nodes", get(nodes).post(add))
         .route("/admin/nodes/{name}/{action}", post(node_action))
+        .route("/admin/nodes/{name}/byzantine/{mode}", post(byzantine))
         .route("/admin/actions", get(actions))
+        .route("/admin/network", get(network_state))
         .route("/admin/network/{op}", post(network))
         .route_layer(axum::middleware::from_fn_with_state(st.clone(), guard))
         .with_state(st)

@@ -5,6 +5,8 @@
 //! <dir>/devnet.toml      the spec the chain was generated from (for reference)
 //! <dir>/devnet.pid       pid of the running launcher (removed when it exits)
 //! <dir>/admin.token      bearer token of the admin API (new on every start, mode 0600)
+//! <dir>/node-admin.token bearer token of every node's fault API (`api.admin_token` in each
+//!                        node.toml; made once, kept, mode 0600)
 //! <dir>/node-i/          node.key genesis.json node.toml db/ node.log
 //! ```
 use std::net::SocketAddr;
@@ -15,6 +17,9 @@ use tc_node::config::NodeConfig;
 use tc_node::keys::ConsensusKey;
 
 use crate::spec::DevnetSpec;
+
+/// The nodes' fault-API token, in the data dir.
+pub const NODE_TOKEN_FILE: &str = "node-admin.token";
 
 /// Static facts about one node of the devnet.
 #[derive(Clone, Debug)]
@@ -31,6 +36,10 @@ pub struct NodeInfo {
     pub p2p: String,
     /// Consensus public key (hex).
     pub key: String,
+    /// libp2p peer id (derived from the consensus key).
+    pub peer_id: String,
+    /// Bearer token of its fault API (`api.admin_token`; empty = off).
+    pub admin_token: String,
 }
 
 impl NodeInfo {
@@ -56,7 +65,10 @@ pub fn wipe(dir: &Path) -> anyhow::Result<()> {
         .all(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
             name.starts_with("node-")
-                || matches!(name.as_str(), "devnet.toml" | "devnet.pid" | "admin.token")
+                || matches!(
+                    name.as_str(),
+                    "devnet.toml" | "devnet.pid" | "admin.token" | NODE_TOKEN_FILE
+                )
         });
     if !looks_like_devnet {
         bail!(
@@ -67,10 +79,150 @@ pub fn wipe(dir: &Path) -> anyhow::Result<()> {
     std::fs::remove_dir_all(dir).with_context(|| format!("remove {}", dir.display()))
 }
 
-/// Generate keys, genesis and configs for a new devnet.
+/// Write `text` to `path`, readable by the owner only (0600).
+pub fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("write {}", path.display()))?;
+    f.write_all(text.as_bytes())
+        .with_context(|| format!("write {}", path.display()))
+}
+
+/// A token that can stand in a TOML basic string as is.
+fn plain_token(t: &str) -> bool {
+    !t.is_empty()
+        && t.chars()
+            .all(|c| c.is_ascii_graphic() && c != '"' && c != '\\')
+}
+
+/// The nodes' fault-API token from `<dir>/node-admin.token`; when that file is missing, `seed`
+/// (a token already in the node configs) or a new random one, written there.
+fn node_token(dir: &Path, seed: Option<&str>) -> anyhow::Result<String> {
+    let path = dir.join(NODE_TOKEN_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            let t = text.trim();
+            if !plain_token(t) {
+                bail!(
+                    "{}: expected one token of printable characters without quotes or backslashes; delete the file to get a new one",
+                    path.display()
+                );
+            }
+            Ok(t.to_string())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let t = seed
+                .filter(|s| plain_token(s))
+                .map_or_else(|| hex::encode(rand::random::<[u8; 32]>()), str::to_string);
+            write_private(&path, &format!("{t}\n"))?;
+            Ok(t)
+        }
+        Err(e) => Err(e).with_context(|| format!("read {}", path.display())),
+    }
+}
+
+/// `node.toml` text with `[api] admin_token` set to `token` (the line replaced, or added under
+/// `[api]`, or an `[api]` table appended); other lines are kept as they are.
+pub fn with_admin_token(text: &str, token: &str) -> String {
+    let line = format!("admin_token = \"{token}\"");
+    let mut out: Vec<String> = Vec::new();
+    let mut section = String::new();
+    let mut api_header: Option<usize> = None;
+    let mut done = false;
+    for l in text.lines() {
+        let t = l.trim();
+        if t.starts_with('[') {
+            section = t
+                .trim_start_matches('[')
+                .split(']')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_string();
+            if section == "api" {
+                api_header = Some(out.len());
+            }
+        } else if section == "api"
+            && !done
+            && t.strip_prefix("admin_token")
+                .is_some_and(|r| r.trim_start().starts_with('='))
+        {
+            out.push(line.clone());
+            done = true;
+            continue;
+        }
+        out.push(l.to_string());
+    }
+    if !done {
+        match api_header {
+            Some(i) => out.insert(i + 1, line),
+            None => {
+                out.push(String::new());
+                out.push("[api]".into());
+                out.push(line);
+            }
+        }
+    }
+    let mut s = out.join("\n");
+    s.push('\n');
+    s
+}
+
+/// Give every node of a generated devnet the fault-API token of `<dir>/node-admin.token`
+/// (created on first use): a node.toml with another (e.g. an empty) `admin_token` gets that
+/// line rewritten. Returns the nodes as now configured and the names of those rewritten.
+pub fn ensure_node_token(
+    dir: &Path,
+    nodes: Vec<NodeInfo>,
+) -> anyhow::Result<(Vec<NodeInfo>, Vec<String>)> {
+    let seed = nodes
+        .first()
+        .map(|n| n.admin_token.clone())
+        .filter(|t| !t.is_empty());
+    let token = node_token(dir, seed.as_deref())?;
+    let mut rewritten = Vec::new();
+    let mut out = Vec::with_capacity(nodes.len());
+    for n in nodes {
+        if n.admin_token == token {
+            out.push(n);
+            continue;
+        }
+        let text = std::fs::read_to_string(&n.config)
+            .with_context(|| format!("read {}", n.config.display()))?;
+        let mut new = with_admin_token(&text, &token);
+        // Backstop for layouts the line edit does not understand (dotted keys, inline tables):
+        // re-serialise the whole config.
+        if NodeConfig::parse(&new)
+            .map(|c| c.api.admin_token)
+            .ok()
+            .as_deref()
+            != Some(&token)
+        {
+            let mut cfg = NodeConfig::parse(&text)
+                .with_context(|| format!("parse {}", n.config.display()))?;
+            cfg.api.admin_token = token.clone();
+            new = cfg.to_toml()?;
+        }
+        std::fs::write(&n.config, new).with_context(|| format!("write {}", n.config.display()))?;
+        rewritten.push(n.name.clone());
+        out.push(node_info(&n.dir)?);
+    }
+    Ok((out, rewritten))
+}
+
+/// Generate keys, genesis and configs for a new devnet (every node with the fault-API token
+/// of `<dir>/node-admin.token`).
 pub fn generate(dir: &Path, spec: &DevnetSpec) -> anyhow::Result<Vec<NodeInfo>> {
     std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
-    tc_node::testnet::generate(dir, &spec.testnet())?;
+    let mut testnet = spec.testnet();
+    testnet.base.api.admin_token = node_token(dir, None)?;
+    tc_node::testnet::generate(dir, &testnet)?;
     std::fs::write(dir.join("devnet.toml"), spec.to_toml()?)
         .with_context(|| format!("write {}", dir.join("devnet.toml").display()))?;
     load(dir)
@@ -107,6 +259,9 @@ pub fn node_info(dir: &Path) -> anyhow::Result<NodeInfo> {
     let cfg = NodeConfig::load(&config)?;
     let key = ConsensusKey::load(&cfg.node.key_file)
         .with_context(|| format!("key of {}", dir.display()))?;
+    let peer_id = tc_net::peer_id_of_ed25519(&key.public().0)
+        .with_context(|| format!("key of {} is not a valid ed25519 key", dir.display()))?
+        .to_string();
     Ok(NodeInfo {
         name: cfg.node.name.clone(),
         dir: dir.into(),
@@ -114,6 +269,8 @@ pub fn node_info(dir: &Path) -> anyhow::Result<NodeInfo> {
         http: cfg.api.http,
         p2p: cfg.network.listen.first().cloned().unwrap_or_default(),
         key: key.public().to_string(),
+        peer_id,
+        admin_token: cfg.api.admin_token.clone(),
     })
 }
 
@@ -198,6 +355,21 @@ mod tests {
         let nodes = generate(&dir, &spec).expect("generate");
         assert!(is_generated(&dir));
         assert_eq!(nodes.len(), 3);
+        // Every node has the fault-API token of node-admin.token.
+        let token = std::fs::read_to_string(dir.join(NODE_TOKEN_FILE)).expect("token");
+        assert_eq!(token.trim().len(), 64);
+        assert!(nodes.iter().all(|n| n.admin_token == token.trim()));
+        assert_eq!(
+            nodes[0].peer_id,
+            tc_net::peer_id_of_ed25519(
+                &ConsensusKey::load(&nodes[0].dir.join("node.key"))
+                    .expect("key")
+                    .public()
+                    .0
+            )
+            .expect("peer id")
+            .to_string()
+        );
         assert_eq!(nodes[2].name, "node-2");
         assert_eq!(nodes[2].http.port(), 8548);
         let again = load(&dir).expect("load");
@@ -224,11 +396,44 @@ mod tests {
             std::fs::read(added.dir.join("genesis.json")).expect("genesis"),
             std::fs::read(nodes[0].dir.join("genesis.json")).expect("genesis")
         );
+        assert_eq!(added.admin_token, token.trim());
+        // An older devnet without tokens: `up` writes the file's token into each node.toml.
+        for n in &nodes {
+            let text = std::fs::read_to_string(&n.config).expect("read");
+            let cleared =
+                with_admin_token(&text, "x").replace("admin_token = \"x\"", "admin_token = \"\"");
+            std::fs::write(&n.config, cleared).expect("write");
+        }
+        let loaded = load(&dir).expect("load");
+        assert_eq!(loaded[1].admin_token, "");
+        let (fixed, rewritten) = ensure_node_token(&dir, loaded).expect("ensure");
+        assert_eq!(rewritten, ["node-0", "node-1", "node-2"]);
+        assert!(fixed.iter().all(|n| n.admin_token == token.trim()));
+        let (_, rewritten) = ensure_node_token(&dir, fixed).expect("again");
+        assert!(rewritten.is_empty());
         // --fresh refuses a directory with foreign files.
         std::fs::write(dir.join("notes.txt"), "mine").expect("write");
         assert!(wipe(&dir).is_err());
         std::fs::remove_file(dir.join("notes.txt")).expect("rm");
         wipe(&dir).expect("wipe");
         assert!(!dir.exists());
+    }
+
+    #[test]
+    fn admin_token_line_is_replaced_or_added() {
+        let t = "[node]\nname = \"n\"\n\n[api]\nhttp = \"127.0.0.1:1\"\nadmin_token = \"\"\n\n[x]\nadmin_token = 1\n";
+        assert_eq!(
+            with_admin_token(t, "ab"),
+            "[node]\nname = \"n\"\n\n[api]\nhttp = \"127.0.0.1:1\"\nadmin_token = \"ab\"\n\n[x]\nadmin_token = 1\n"
+        );
+        assert_eq!(
+            with_admin_token("[api]\nenabled = true\n", "ab"),
+            "[api]\nadmin_token = \"ab\"\nenabled = true\n"
+        );
+        assert_eq!(
+            with_admin_token("[node]\nname = \"n\"", "ab"),
+            "[node]\nname = \"n\"\n\n[api]\nadmin_token = \"ab\"\n"
+        );
+        assert!(plain_token("0a1b") && !plain_token("") && !plain_token("a\"b"));
     }
 }

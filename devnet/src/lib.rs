@@ -1,11 +1,14 @@
 //! Devnet launcher: N `tc-node` processes behind one address, with an admin API to stop, kill,
-//! pause, resume, restart and add nodes. The merged event feed and the dashboard plug into the
-//! launcher's router ([`server::Integrations`]).
+//! pause, resume, restart and add nodes, set byzantine modes, and partition and heal the
+//! network. The merged event feed and the dashboard plug into the launcher's router
+//! ([`server::Integrations`]).
 //!
 //! Map:
 //! - [`spec`]       `devnet.toml`: fields, defaults, validation with field paths, flag overrides
-//! - [`datadir`]    the data dir: generate (via `tc_node::testnet`), resume, wipe, add a node's files
+//! - [`datadir`]    the data dir: generate (via `tc_node::testnet`), resume, wipe, add a node's
+//!   files, the nodes' fault-API token
 //! - [`supervisor`] node processes: start, signals (stop/kill/pause/resume), restart, add, reaping
+//!   - [`supervisor::faults`] byzantine modes and partitions through each node's fault API
 //! - [`actions`]    numbered in-memory log of every action, broadcast to subscribers
 //! - [`proxy`]      forwarding to a running node with failover; WebSocket pass-through
 //! - [`admin`]      `/admin/…`: loopback + bearer token

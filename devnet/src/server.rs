@@ -193,13 +193,23 @@ mod tests {
     }
 
     async fn call(app: &Router, method: &str, path: &str, auth: Option<&str>) -> (u16, String) {
+        send(app, method, path, auth, "").await
+    }
+
+    async fn send(
+        app: &Router,
+        method: &str,
+        path: &str,
+        auth: Option<&str>,
+        body: &str,
+    ) -> (u16, String) {
         let mut req = Request::builder().method(method).uri(path);
         if let Some(a) = auth {
             req = req.header("authorization", a);
         }
         let resp = app
             .clone()
-            .oneshot(req.body(Body::empty()).expect("request"))
+            .oneshot(req.body(Body::from(body.to_string())).expect("request"))
             .await
             .expect("infallible");
         let status = resp.status().as_u16();
@@ -250,14 +260,50 @@ mod tests {
         )
         .await;
         assert_eq!(s, 404, "{b}");
-        let (s, _) = call(
+        // Network faults: bad bodies and names are 400s naming the problem; link is 501.
+        let auth = Some("Bearer secret");
+        let (s, b) = call(&app, "POST", "/admin/network/partition", auth).await;
+        assert_eq!(s, 400, "{b}");
+        assert!(
+            b.contains("invalid partition body") && b.contains("groups"),
+            "{b}"
+        );
+        let (s, b) = send(
             &app,
             "POST",
             "/admin/network/partition",
-            Some("Bearer secret"),
+            auth,
+            r#"{"group":[]}"#,
         )
         .await;
+        assert_eq!(s, 400, "{b}");
+        assert!(b.contains("unknown field `group`"), "{b}");
+        let (s, b) = send(
+            &app,
+            "POST",
+            "/admin/network/partition",
+            auth,
+            r#"{"groups":[["node-7"],["node-8"]]}"#,
+        )
+        .await;
+        assert_eq!(s, 400, "{b}");
+        assert!(
+            b.contains("groups[0]: no node named") && b.contains("node-7"),
+            "{b}"
+        );
+        let (s, b) = call(&app, "POST", "/admin/network/link", auth).await;
         assert_eq!(s, 501);
+        assert!(b.contains("sch_netem"), "{b}");
+        assert_eq!(call(&app, "POST", "/admin/network/jam", auth).await.0, 404);
+        assert_eq!(
+            call(&app, "GET", "/admin/network", auth).await,
+            (200, r#"{"partition":null}"#.into())
+        );
+        let (s, b) = call(&app, "POST", "/admin/network/heal", auth).await;
+        assert_eq!(s, 200, "{b}");
+        let (s, b) = call(&app, "POST", "/admin/nodes/node-9/byzantine/silent", auth).await;
+        assert_eq!(s, 404, "{b}");
+        assert_eq!(call(&app, "POST", "/admin/network/heal", None).await.0, 401);
     }
 
     #[tokio::test]

@@ -361,6 +361,9 @@ impl DevnetSpec {
         cfg.snail.hashrate_cap = self.chain.hashrate_cap;
         cfg.node.log_level = self.launcher.node_log_level.clone();
         cfg.network.ping_interval_ms = 1_000;
+        // After a healed partition, a node with no peer left re-dials its bootnodes, and the
+        // others rediscover each other, on this walk: keep it short.
+        cfg.network.discovery_interval_ms = 5_000;
         cfg
     }
 

@@ -2,7 +2,8 @@
 //! group, SIGKILL if the launcher dies — see [`crate::exec_node`]), stop (SIGTERM, SIGKILL after
 //! the grace period), kill (SIGKILL), pause (SIGSTOP), resume (SIGCONT), restart, add. One task
 //! per process reaps it and records how it ended. Operations on one node are serialised; every
-//! one of them goes into the [`ActionLog`].
+//! one of them goes into the [`ActionLog`]. Byzantine behaviours and network partitions are
+//! injected through each node's fault API ([`faults`]).
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -14,6 +15,10 @@ use tokio::sync::watch;
 
 use crate::actions::ActionLog;
 use crate::datadir::{self, NodeInfo};
+
+pub mod faults;
+
+pub use tc_node::runtime::Byzantine;
 
 /// How long a SIGKILLed process may take to be reaped.
 const REAP_DEADLINE: Duration = Duration::from_secs(5);
@@ -58,6 +63,10 @@ pub struct NodeView {
     pub p2p: String,
     /// Consensus public key (hex).
     pub key: String,
+    /// libp2p peer id (what partitions block).
+    pub peer_id: String,
+    /// Consensus behaviour set through the launcher (a new process starts `honest`).
+    pub byzantine: Byzantine,
     /// The node the launcher's proxy currently forwards to.
     pub upstream: bool,
     /// How many times it was started by this launcher.
@@ -80,6 +89,12 @@ pub enum OpError {
     /// The operation failed.
     #[error("{0}")]
     Failed(String),
+    /// The request was malformed (unknown mode, bad partition).
+    #[error("{0}")]
+    Invalid(String),
+    /// The node's fault API refused or did not answer.
+    #[error("{0}")]
+    Node(String),
 }
 
 /// How node processes are started.
@@ -123,6 +138,29 @@ struct Slot {
     starts: u32,
     last_exit: Option<String>,
     op: Arc<tokio::sync::Mutex<()>>,
+    /// Set through the launcher since this process started.
+    byzantine: Byzantine,
+    /// The process's peer blocks match `State::partition` (a new process has none: in sync
+    /// only when there is no partition).
+    synced: bool,
+    /// Started, its API not answering yet (a partition is applied to it once it answers).
+    starting: bool,
+}
+
+impl Slot {
+    fn new(info: NodeInfo, synced: bool) -> Self {
+        Self {
+            info,
+            status: Status::Stopped,
+            proc: None,
+            starts: 0,
+            last_exit: None,
+            op: Arc::default(),
+            byzantine: Byzantine::Honest,
+            synced,
+            starting: false,
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -131,6 +169,8 @@ struct State {
     preferred: usize,
     generation: u64,
     shutting_down: bool,
+    /// The current partition (`None`: everyone may connect to everyone).
+    partition: Option<faults::Partition>,
 }
 
 #[derive(Debug)]
@@ -179,14 +219,7 @@ impl Supervisor {
     pub fn new(launch: Launch, nodes: Vec<NodeInfo>, actions: ActionLog) -> Self {
         let slots = nodes
             .into_iter()
-            .map(|info| Slot {
-                info,
-                status: Status::Stopped,
-                proc: None,
-                starts: 0,
-                last_exit: None,
-                op: Arc::default(),
-            })
+            .map(|info| Slot::new(info, true))
             .collect();
         Self {
             inner: Arc::new(Inner {
@@ -232,6 +265,8 @@ impl Supervisor {
                 http: s.info.http,
                 p2p: s.info.p2p.clone(),
                 key: s.info.key.clone(),
+                peer_id: s.info.peer_id.clone(),
+                byzantine: s.byzantine,
                 upstream: i == st.preferred && s.status == Status::Running,
                 starts: s.starts,
                 last_exit: s.last_exit.clone(),
@@ -276,6 +311,7 @@ impl Supervisor {
         }
         st.generation += 1;
         let generation = st.generation;
+        let no_partition = st.partition.is_none();
         let slot = st
             .slots
             .get_mut(i)
@@ -340,8 +376,13 @@ impl Supervisor {
         });
         slot.status = Status::Running;
         slot.starts += 1;
+        slot.byzantine = Byzantine::Honest;
+        slot.starting = true;
+        // A new process blocks no one: in step with "no partition" only.
+        slot.synced = no_partition;
         let name = slot.info.name.clone();
         drop(st);
+        self.after_start(i, generation);
         let me = self.clone();
         tokio::spawn(async move {
             let status = child.wait().await;
@@ -514,6 +555,12 @@ impl Supervisor {
         };
         self.log(action, name, &r);
         r?;
+        if !pause {
+            // A partition or heal may have passed it by while it was frozen.
+            let me = self.clone();
+            let n = name.to_string();
+            tokio::spawn(async move { me.resync(&n, "after resume").await });
+        }
         self.view(name)
     }
 
@@ -570,20 +617,20 @@ impl Supervisor {
         let detail = format!("http {} p2p {} key {}", info.http, info.p2p, info.key);
         let i = {
             let mut st = self.state();
-            st.slots.push(Slot {
-                info,
-                status: Status::Stopped,
-                proc: None,
-                starts: 0,
-                last_exit: None,
-                op: Arc::default(),
-            });
+            let synced = st.partition.is_none();
+            st.slots.push(Slot::new(info, synced));
             st.slots.len() - 1
         };
         self.inner.actions.record("add", &name, true, detail);
         let r = self.spawn(i).map(|pid| format!("pid {pid}"));
         self.log("start", &name, &r);
         r?;
+        // Under a partition the new node is in the group of unlisted nodes: the others must
+        // block it (it learns its own blocks once its API answers).
+        if self.state().partition.is_some() {
+            let report = self.apply_all().await;
+            self.record_network("partition", &format!("re-applied for {name}"), &report);
+        }
         self.view(&name)
     }
 

@@ -86,20 +86,6 @@ fn check_not_running(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .write(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("write {}", path.display()))?;
-    f.write_all(text.as_bytes())
-        .with_context(|| format!("write {}", path.display()))
-}
-
 /// The TCP port of a `/ip4/…/tcp/PORT` multiaddr.
 fn tcp_port(multiaddr: &str) -> Option<u16> {
     let mut it = multiaddr.split('/');
@@ -322,6 +308,14 @@ pub async fn run(up: Up) -> anyhow::Result<()> {
         ));
         datadir::generate(&dir, &spec)?
     };
+    let (nodes, rewritten) = datadir::ensure_node_token(&dir, nodes)?;
+    if !rewritten.is_empty() {
+        say(format!(
+            "set api.admin_token (from {}) in the node.toml of {} for the fault API",
+            dir.join(datadir::NODE_TOKEN_FILE).display(),
+            rewritten.join(", ")
+        ));
+    }
     let first = nodes.first().context("the devnet has no nodes")?;
     let launch = Launch {
         node_bin,
@@ -341,10 +335,10 @@ pub async fn run(up: Up) -> anyhow::Result<()> {
             )
         })?;
     let http = listener.local_addr()?;
-    write_private(&dir.join(PID_FILE), &format!("{}\n", std::process::id()))?;
+    datadir::write_private(&dir.join(PID_FILE), &format!("{}\n", std::process::id()))?;
     let token = hex::encode(rand::random::<[u8; 32]>());
     let token_file = dir.join(TOKEN_FILE);
-    write_private(&token_file, &format!("{token}\n"))?;
+    datadir::write_private(&token_file, &format!("{token}\n"))?;
 
     let sup = Supervisor::new(launch, nodes, ActionLog::new());
     let ctx = Context {
