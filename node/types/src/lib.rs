@@ -7,10 +7,12 @@
 //! - [`tx`]        re-exported alloy typed transactions (legacy/EIP-2930/EIP-1559), sender recovery
 //! - [`state`]     the execution/storage boundary: `StateReader`, `StateDiff`, `AccountInfo`
 //! - [`event`]     the versioned [`NodeEvent`] stream every observer reads
+//! - [`feed`]      the devnet's merged feed protocol ([`FeedMessage`]) and a node's `/events` frames
 
 pub mod committee;
 pub mod event;
 pub mod fast;
+pub mod feed;
 pub mod snail;
 pub mod state;
 pub mod tx;
@@ -21,6 +23,10 @@ pub use event::{NodeEvent, PbftEvent, PbftPhase, SCHEMA_VERSION, Stamped, TableS
 pub use fast::{
     CertSignature, CommitCertificate, FastBlock, FastHeader, Log, Receipt, TxLocation,
     commit_signing_bytes, receipts_root, tx_root,
+};
+pub use feed::{
+    Action, ActionResult, FEED_VERSION, FeedEvent, FeedMessage, NodeFrame, NodeSnapshot,
+    NodeStatus, NodeView,
 };
 pub use snail::{FruitRef, SnailBlock, SnailHeader, fruits_hash};
 pub use tx::{RecoveredTx, Transaction, TxEnvelope, TxError};
