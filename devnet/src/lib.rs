@@ -14,16 +14,22 @@
 //! - [`admin`]      `/admin/…`: loopback + bearer token
 //! - [`server`]     the launcher's router and its integration points (feed, dashboard)
 //! - [`up`]         `devnet up`: prepare, serve, start, wait for a commit, print, shut down
+//! - [`feed`]       the merged event feed: one client per node's `/events` (reconnects, status),
+//!   one `GET /feed` WebSocket for many dashboards (protocol: [`tc_types::feed`]), and the
+//!   dashboard's static files
 //! - [`exec_node`]  the child side: die with the launcher (`PR_SET_PDEATHSIG`), then exec `tc-node`
 
 pub mod actions;
 pub mod admin;
 pub mod datadir;
+pub mod feed;
 pub mod proxy;
 pub mod server;
 pub mod spec;
 pub mod supervisor;
 pub mod up;
+
+pub use feed::{FeedConfig, FeedError, FeedHandle, FeedHub, NodeSource};
 
 use std::ffi::OsString;
 

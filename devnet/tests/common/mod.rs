@@ -1,5 +1,5 @@
 //! Helpers shared by the process tests: free ports, deadlines, HTTP calls, and a running
-//! `devnet up` ([`Launcher`]).
+//! `devnet up` ([`Launcher`]); nodes without the launcher in [`nodes`].
 #![allow(dead_code, unreachable_pub)]
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -9,6 +9,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+
+pub mod nodes;
 
 pub const DEVNET: &str = env!("CARGO_BIN_EXE_devnet");
 
