@@ -1,3 +1,13 @@
-//! Leptos client-side dashboard (wasm32)
+//! The devnet dashboard: a Leptos client-side app (wasm32) over the merged feed
+//! (`GET /feed`, protocol in [`tc_types::feed`]).
 //!
-//! Not built yet: see the open issues.
+//! Map:
+//! - [`model`] the pure reducer: feed messages → [`model::Model`] (bounded history); native tests
+//! - [`fmt`]   number/hash/time formatting shared by the panels
+//! - [`chart`] geometry of the inline SVG bar charts
+//!
+//! Build: `cargo xtask dashboard --release` (wasm32 build + wasm-bindgen, see `xtask/`).
+
+pub mod chart;
+pub mod fmt;
+pub mod model;
