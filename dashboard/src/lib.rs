@@ -5,9 +5,16 @@
 //! - [`model`] the pure reducer: feed messages → [`model::Model`] (bounded history); native tests
 //! - [`fmt`]   number/hash/time formatting shared by the panels
 //! - [`chart`] geometry of the inline SVG bar charts
+//! - `app`     (wasm32 only) the Leptos components and the WebSocket client with reconnects
 //!
 //! Build: `cargo xtask dashboard --release` (wasm32 build + wasm-bindgen, see `xtask/`).
 
 pub mod chart;
 pub mod fmt;
 pub mod model;
+
+#[cfg(target_arch = "wasm32")]
+mod app;
+/// The wasm entry point (`#[wasm_bindgen(start)]`): mounts the app on `<body>`.
+#[cfg(target_arch = "wasm32")]
+pub use app::start;
