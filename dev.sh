@@ -18,8 +18,13 @@ die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
 APT_PACKAGES=(libclang-dev librocksdb-dev pkg-config)
 
 ensure_packages() {
+  ensure_apt_packages "${APT_PACKAGES[@]}"
+}
+
+# Install the named Debian packages that are missing (apt-get; sudo when not root).
+ensure_apt_packages() {
   local missing=()
-  for p in "${APT_PACKAGES[@]}"; do
+  for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
@@ -32,6 +37,17 @@ ensure_packages() {
   say "installing system packages: ${missing[*]}"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# The dashboard's toolchain: the wasm32 target and the wasm-bindgen CLI at exactly Cargo.lock's
+# wasm-bindgen version (the xtask adds/installs what is missing), and Debian's chromium for the
+# browser test (driven by playwright-core from e2e/js; no browser download).
+DASHBOARD_APT_PACKAGES=(chromium)
+
+ensure_dashboard_toolchain() {
+  ensure_apt_packages "${DASHBOARD_APT_PACKAGES[@]}"
+  say "dashboard toolchain (wasm32 target, wasm-bindgen CLI matching Cargo.lock)"
+  cargo xtask dashboard-toolchain
 }
 
 ensure_node() {
@@ -77,11 +93,18 @@ cmd_up() {
 }
 
 cmd_test() {
-  ensure_packages; ensure_rust; ensure_node; ensure_python
+  ensure_packages; ensure_rust; ensure_node; ensure_python; ensure_dashboard_toolchain
   say "cargo test (whole workspace)"
   cargo test --workspace --locked
+  say "building the dashboard (wasm32, release profile) for the browser test"
+  local dist
+  dist="$(cargo xtask dashboard --release | tail -n 1)"
+  say "browser test: the dashboard in headless chromium against real nodes"
+  TC_DASHBOARD_DIST="$dist" cargo test --locked -p tc-devnet --test browser -- --ignored --nocapture
   say "cargo clippy (warnings are errors)"
   cargo clippy --workspace --all-targets --locked -- -D warnings
+  say "cargo clippy (dashboard UI, wasm32)"
+  cargo clippy --locked -p tc-dashboard --target wasm32-unknown-unknown -- -D warnings
 }
 
 cmd_bench() {
