@@ -45,7 +45,7 @@ fn node_card(n: &NodeState, now: u64) -> impl IntoView + use<> {
     let role = n.role();
     let role_class = match role {
         crate::model::Role::Primary(_) => "role primary",
-        crate::model::Role::Member(_) => "role member",
+        crate::model::Role::Member(_) => "role backup",
         _ => "role",
     };
     let rtts: Vec<u64> = n.peers.values().filter_map(|r| *r).collect();
