@@ -1,6 +1,6 @@
-//! The dashboard in real headless Chromium: two real `tc-node` processes, the merged feed and
-//! the built dashboard served by the merger, the page driven by playwright-core
-//! (`e2e/js/dashboard.mjs`).
+//! The dashboard in real headless Chromium: a real 4-node network (`tc-node testnet`: one
+//! genesis, a 4-member PBFT committee over libp2p), the merged feed and the built dashboard
+//! served by the merger, the page driven by playwright-core (`e2e/js/dashboard.mjs`).
 //!
 //! Needs the built dashboard and Debian's chromium, so it is `#[ignore]`d in a plain
 //! `cargo test`; `./dev.sh test` builds the dashboard (`cargo xtask dashboard --release`) and
@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use tc_devnet::feed::{FeedConfig, FeedHub, NodeSource, router};
 
-use common::{TestNode, repo_root};
+use common::nodes::{NetNode, Testnet, repo_root};
 
 #[test]
 #[ignore = "needs the built dashboard and chromium: ./dev.sh test runs it"]
@@ -42,8 +42,10 @@ fn dashboard_renders_live_blocks_in_chromium() {
             .is_dir(),
         "run `npm ci --prefix e2e/js` first (./dev.sh test does)"
     );
-    let nodes = [TestNode::init("node-0", 500), TestNode::init("node-1", 500)];
-    let _procs: Vec<_> = nodes.iter().map(TestNode::start).collect();
+    // A real 4-node network: one genesis, a 4-member committee running PBFT over libp2p.
+    let net = Testnet::generate(4, 4);
+    let nodes = &net.nodes;
+    let _procs: Vec<_> = nodes.iter().map(NetNode::start).collect();
     let sources: Vec<NodeSource> = nodes
         .iter()
         .map(|n| NodeSource {
@@ -107,6 +109,15 @@ fn dashboard_renders_live_blocks_in_chromium() {
         v["storageTables"].as_u64().unwrap_or(0) > 0,
         "storage statistics shown"
     );
+    assert!(
+        v["pbftRows"].as_u64().unwrap_or(0) > 0,
+        "PBFT instances shown"
+    );
+    assert!(
+        v["primaries"].as_u64().unwrap_or(0) >= 1,
+        "a primary is shown"
+    );
+    assert_eq!(v["forks"], 0, "the nodes agree on every block shown");
     let before = v["before"].as_array().cloned().unwrap_or_default();
     let after = v["after"].as_array().cloned().unwrap_or_default();
     assert_eq!(before.len(), nodes.len());

@@ -81,6 +81,9 @@ try {
   await page.waitForSelector("#snail-blocks tbody tr", { timeout: WAIT_MS });
   await page.waitForSelector("#storage table", { timeout: WAIT_MS });
   const snailRows = await page.$$eval("#snail-blocks tbody tr", (r) => r.length);
+  const pbftRows = await page.$$eval("table.instances tbody tr", (r) => r.length);
+  const primaries = await page.$$eval(".node .role.primary", (r) => r.length);
+  const forks = await page.$$eval("#fast-blocks tr.conflict", (r) => r.length);
   const storageTables = await page.$$eval("#storage table", (t) => t.length);
   const conn = (await page.textContent("#conn"))?.trim();
   const nav = await page.evaluate(() => {
@@ -93,7 +96,7 @@ try {
     };
   });
   await page.screenshot({ path: shot, fullPage: true });
-  result = { firstRenderMs: Math.round(firstRenderMs), firstBlockMs: Math.round(firstBlockMs), before, after, rows, snailRows, storageTables, conn, ...nav };
+  result = { firstRenderMs: Math.round(firstRenderMs), firstBlockMs: Math.round(firstBlockMs), before, after, rows, snailRows, storageTables, pbftRows, primaries, forks, conn, ...nav };
 } catch (e) {
   errors.push(`check failed: ${e.message ?? e}`);
 } finally {
