@@ -536,6 +536,13 @@ impl Model {
         reason: Option<String>,
         view: Option<NodeView>,
     ) {
+        if self.node(name).is_none() {
+            // A node the launcher added after our snapshot: it arrives with its view.
+            match &view {
+                Some(v) if v.name == name => self.nodes.push(NodeState::new(v.clone())),
+                _ => return,
+            }
+        }
         let Some(n) = self.node_mut(name) else {
             return;
         };

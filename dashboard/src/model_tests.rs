@@ -665,6 +665,29 @@ fn node_status_and_resync_view() {
 }
 
 #[test]
+fn a_node_added_later_appears_with_its_view() {
+    let mut m = two_nodes();
+    let status = |node: &str, view: Option<NodeView>| FeedMessage::NodeStatus {
+        node: node.into(),
+        status: NodeStatus::Starting,
+        reason: None,
+        view: view.map(Box::new),
+    };
+    // Unknown node without a view: ignored (nothing to draw it from).
+    m.apply(status("c", None));
+    assert_eq!(m.nodes.len(), 2);
+    m.apply(status("c", Some(NodeView::new("c", "http://c", None))));
+    let names: Vec<&str> = m.nodes.iter().map(|n| n.view.name.as_str()).collect();
+    assert_eq!(names, vec!["a", "b", "c"]);
+    assert_eq!(
+        m.node("c").map(|n| n.view.status),
+        Some(NodeStatus::Starting)
+    );
+    m.apply(events(vec![ev("c", 1, block(1, 0))]));
+    assert_eq!(m.node("c").map(|n| n.view.fast_head), Some(1));
+}
+
+#[test]
 fn version_mismatch_stops_reading_until_a_good_hello() {
     let cases = [
         (SCHEMA_VERSION + 1, FEED_VERSION),

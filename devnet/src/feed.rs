@@ -26,7 +26,7 @@ use tc_types::{
     Action, FEED_VERSION, FeedEvent, FeedMessage, NodeStatus, NodeView, SCHEMA_VERSION,
 };
 use tokio::sync::{broadcast, mpsc};
-use tokio::task::JoinHandle;
+use tokio::task::AbortHandle;
 
 pub mod server;
 pub mod state;
@@ -115,6 +115,14 @@ struct Shared {
     inputs: mpsc::Sender<Input>,
     hello: Utf8Bytes,
     config: FeedConfig,
+    /// The hub and one upstream client per followed node (by name), aborted with the hub.
+    tasks: Mutex<Tasks>,
+}
+
+#[derive(Debug, Default)]
+struct Tasks {
+    hub: Option<AbortHandle>,
+    upstreams: Vec<(String, AbortHandle)>,
 }
 
 impl Shared {
@@ -122,6 +130,32 @@ impl Shared {
         // A panic while holding the lock cannot leave the state half-updated in a way that
         // matters to observers; keep serving.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Start following a node (no-op error when one of that name is already followed).
+    fn follow(&self, source: NodeSource) -> Result<(), FeedError> {
+        let mut tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
+        if tasks.upstreams.iter().any(|(n, _)| *n == source.name) {
+            return Err(FeedError::DuplicateNode(source.name));
+        }
+        let task = tokio::spawn(upstream::run(
+            source.name.clone(),
+            source.events_url,
+            self.inputs.clone(),
+            self.config,
+        ));
+        tasks.upstreams.push((source.name, task.abort_handle()));
+        Ok(())
+    }
+
+    fn abort_all(&self) {
+        let mut tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
+        for (_, t) in tasks.upstreams.drain(..) {
+            t.abort();
+        }
+        if let Some(h) = tasks.hub.take() {
+            h.abort();
+        }
     }
 
     /// Snapshot and a receiver positioned right after it (taken under the state lock).
@@ -183,6 +217,17 @@ impl FeedHandle {
         .await
     }
 
+    /// Follow a node added to the devnet after the start: observers get a `node_status` with
+    /// its view (status `starting`), then its events once the merger reached it.
+    pub async fn add_node(&self, source: NodeSource) -> Result<(), FeedError> {
+        if self.shared.lock().node(&source.name).is_some() {
+            return Err(FeedError::DuplicateNode(source.name));
+        }
+        let view = NodeView::new(source.name.clone(), source.rpc_url.clone(), source.key);
+        self.input(Input::AddNode(view)).await?;
+        self.shared.follow(source)
+    }
+
     /// Log a fault-injection action (send it again with the same id when it finished).
     pub async fn action(&self, action: Action) -> Result<(), FeedError> {
         self.input(Input::Action(action)).await
@@ -208,11 +253,12 @@ impl FeedHandle {
     }
 }
 
-/// The running merger: owns its tasks and aborts them when dropped.
+/// The running merger: owns its tasks and aborts them when dropped (unless
+/// [`detach`](Self::detach)ed).
 #[derive(Debug)]
 pub struct FeedHub {
     handle: FeedHandle,
-    tasks: Vec<JoinHandle<()>>,
+    abort_on_drop: bool,
 }
 
 impl FeedHub {
@@ -248,19 +294,16 @@ impl FeedHub {
                 feed_version: FEED_VERSION,
             }),
             config,
+            tasks: Mutex::new(Tasks::default()),
         });
-        let mut tasks = vec![tokio::spawn(hub(shared.clone(), rx))];
+        let hub_task = tokio::spawn(hub(shared.clone(), rx));
+        shared.tasks.lock().unwrap_or_else(|e| e.into_inner()).hub = Some(hub_task.abort_handle());
         for s in sources.into_iter().filter(|_| follow) {
-            tasks.push(tokio::spawn(upstream::run(
-                s.name,
-                s.events_url,
-                inputs.clone(),
-                config,
-            )));
+            shared.follow(s)?;
         }
         Ok(Self {
             handle: FeedHandle { shared },
-            tasks,
+            abort_on_drop: true,
         })
     }
 
@@ -268,12 +311,19 @@ impl FeedHub {
     pub fn handle(&self) -> FeedHandle {
         self.handle.clone()
     }
+
+    /// Keep the merger running for the rest of the runtime's life (e.g. inside a router
+    /// plugin that cannot own the hub); returns its handle.
+    pub fn detach(mut self) -> FeedHandle {
+        self.abort_on_drop = false;
+        self.handle.clone()
+    }
 }
 
 impl Drop for FeedHub {
     fn drop(&mut self) {
-        for t in &self.tasks {
-            t.abort();
+        if self.abort_on_drop {
+            self.handle.shared.abort_all();
         }
     }
 }
@@ -430,6 +480,44 @@ mod tests {
         .await
         .expect("input");
         assert!(matches!(recv(&mut rx).await, FeedMessage::Events { events } if events.len() == 1));
+    }
+
+    #[tokio::test]
+    async fn an_added_node_is_announced_with_its_view_and_names_stay_unique() {
+        let hub = hub_without_nodes(&["a"], 64);
+        let h = hub.handle();
+        let (_snap, mut rx) = h.shared.subscribe(false);
+        // Nothing listens on port 9: the new node's client keeps failing, reported once.
+        h.add_node(NodeSource::at("b", "127.0.0.1:9"))
+            .await
+            .expect("add b");
+        match recv(&mut rx).await {
+            FeedMessage::NodeStatus {
+                node,
+                status,
+                view: Some(v),
+                ..
+            } => {
+                assert_eq!((node.as_str(), status), ("b", NodeStatus::Starting));
+                assert_eq!(v.rpc, "http://127.0.0.1:9");
+            }
+            other => panic!("{other:?}"),
+        }
+        match recv(&mut rx).await {
+            FeedMessage::NodeStatus { node, status, .. } => {
+                assert_eq!((node.as_str(), status), ("b", NodeStatus::Unreachable));
+            }
+            other => panic!("{other:?}"),
+        }
+        let names: Vec<String> = h.nodes().into_iter().map(|n| n.name).collect();
+        assert_eq!(names, vec!["a", "b"]);
+        for dup in ["a", "b"] {
+            let err = h
+                .add_node(NodeSource::at(dup, "127.0.0.1:9"))
+                .await
+                .expect_err("duplicate");
+            assert!(matches!(err, FeedError::DuplicateNode(_)), "{err}");
+        }
     }
 
     #[tokio::test]

@@ -82,7 +82,7 @@ fn dashboard_renders_live_blocks_in_chromium() {
         .spawn()
         .expect("run node e2e/js/dashboard.mjs");
     // The script has its own waits; this is the outer deadline.
-    let status = common::wait_for("the browser check to finish", 120, || {
+    let status = common::wait_for("the browser check to finish", 300, || {
         child.try_wait().expect("poll browser check")
     });
     let mut out = String::new();

@@ -15,7 +15,7 @@ if (!url || !shot || nodes.length === 0) {
   console.error("usage: node dashboard.mjs <url> <screenshot.png> <node name>...");
   process.exit(2);
 }
-const WAIT_MS = Number(process.env.DASHBOARD_WAIT_MS || 30000);
+const WAIT_MS = Number(process.env.DASHBOARD_WAIT_MS || 60000);
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",

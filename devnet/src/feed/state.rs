@@ -52,6 +52,8 @@ pub enum Input {
     },
     /// The launcher reports a fault-injection action.
     Action(Action),
+    /// The launcher added a node (observers get a `node_status` carrying its view).
+    AddNode(NodeView),
 }
 
 /// Bounds of the state's windows.
@@ -197,6 +199,18 @@ impl MergeState {
                     return None;
                 }
                 set_status(n, status, reason)
+            }
+            Input::AddNode(view) => {
+                if self.node(&view.name).is_some() {
+                    return None;
+                }
+                self.nodes.push(view.clone());
+                Some(FeedMessage::NodeStatus {
+                    node: view.name.clone(),
+                    status: view.status,
+                    reason: view.reason.clone(),
+                    view: Some(Box::new(view)),
+                })
             }
             Input::Action(a) => {
                 if let Some(old) = self.actions.iter_mut().find(|o| o.id == a.id) {
@@ -542,6 +556,12 @@ mod tests {
                 },
                 None,
             ),
+            // A node added later is announced with its view; a second add is ignored.
+            (
+                Input::AddNode(NodeView::new("c", "http://c", None)),
+                Some(("c".into(), NodeStatus::Starting, true)),
+            ),
+            (Input::AddNode(NodeView::new("c", "http://c", None)), None),
             // A restarted node that syncs again is running.
             (
                 Input::Snapshot {

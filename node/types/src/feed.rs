@@ -23,7 +23,8 @@
 //!      ([`NodeStatus`]); `view` is present when the merger (re)synced with the node (its
 //!      hello + snapshot arrived after a connect or after the node's own resync) and
 //!      replaces that node's [`NodeView`]: events between the previous view and this one may
-//!      be missing for that node;
+//!      be missing for that node. A `node_status` with a `view` for a node the snapshot did
+//!      not list announces a node the launcher added;
 //!    * `action {id, time_ms, what, nodes, result}` — a fault-injection step of the launcher
 //!      and its outcome (an action may appear twice: `pending`, then its result, same `id`).
 //!
