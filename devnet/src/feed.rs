@@ -10,6 +10,8 @@
 //!
 //! * [`state`]    — the pure merge state ([`MergeState`]): node views, recent events, actions.
 //! * [`upstream`] — per-node client: connect, parse, reconnect with backoff, mark unreachable.
+//! * [`launcher`] — plugs the feed and the dashboard into `devnet up` (`server::Integrations`),
+//!   following the launcher's action log.
 //! * [`server`]   — the `/feed` endpoint: hello + snapshot, then the shared frames; a lagging
 //!   client gets a fresh snapshot with `resync: true`, a stuck one is dropped after the send
 //!   deadline.
@@ -28,6 +30,7 @@ use tc_types::{
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::AbortHandle;
 
+pub mod launcher;
 pub mod server;
 pub mod state;
 mod upstream;

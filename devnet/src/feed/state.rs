@@ -1,7 +1,7 @@
 //! The merger's pure state: one [`NodeView`] per node, a window of recent events and actions.
 //! Inputs from the node streams and the launcher go in, the [`FeedMessage`] to broadcast
 //! comes out. No I/O, no clock: unit-tested step by step.
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 
 use tc_types::{
     Action, Committee, FeedEvent, FeedMessage, NodeEvent, NodeSnapshot, NodeStatus, NodeView,
@@ -78,6 +78,8 @@ impl Default for Limits {
 #[derive(Clone, Debug)]
 pub struct MergeState {
     nodes: Vec<NodeView>,
+    /// Nodes whose event stream is connected and synced (snapshot seen, no failure since).
+    synced: HashSet<String>,
     recent: VecDeque<FeedEvent>,
     actions: VecDeque<Action>,
     limits: Limits,
@@ -88,6 +90,7 @@ impl MergeState {
     pub fn new(nodes: Vec<NodeView>, limits: Limits) -> Self {
         Self {
             nodes,
+            synced: HashSet::new(),
             recent: VecDeque::new(),
             actions: VecDeque::new(),
             limits,
@@ -139,6 +142,7 @@ impl MergeState {
                 set_status(n, NodeStatus::Unreachable, Some(reason))
             }
             Input::Snapshot { node, snapshot } => {
+                self.synced.insert(node.clone());
                 let n = self.node_mut(&node)?;
                 n.fast_head = snapshot.fast_head;
                 n.fast_head_hash = snapshot.fast_head_hash;
@@ -177,6 +181,7 @@ impl MergeState {
                 (!tagged.is_empty()).then_some(FeedMessage::Events { events: tagged })
             }
             Input::Down { node, reason } => {
+                self.synced.remove(&node);
                 let n = self.node_mut(&node)?;
                 if n.status.is_deliberate() {
                     // The launcher stopped it on purpose; a lost stream is expected.
@@ -194,6 +199,11 @@ impl MergeState {
                 status,
                 reason,
             } => {
+                if status == NodeStatus::Starting && self.synced.contains(&node) {
+                    // The launcher's "starting" arrived after the restarted node had already
+                    // synced: it is running, keep it so.
+                    return None;
+                }
                 let n = self.node_mut(&node)?;
                 if n.status == status && n.reason == reason {
                     return None;
@@ -562,13 +572,30 @@ mod tests {
                 Some(("c".into(), NodeStatus::Starting, true)),
             ),
             (Input::AddNode(NodeView::new("c", "http://c", None)), None),
-            // A restarted node that syncs again is running.
+            // Restarted by the launcher: starting until its stream syncs, then running.
+            (
+                Input::SetStatus {
+                    node: "b".into(),
+                    status: NodeStatus::Starting,
+                    reason: None,
+                },
+                Some(("b".into(), NodeStatus::Starting, false)),
+            ),
             (
                 Input::Snapshot {
                     node: "b".into(),
                     snapshot: snap(2, false),
                 },
                 Some(("b".into(), NodeStatus::Running, true)),
+            ),
+            // A late "starting" from the launcher does not undo the sync.
+            (
+                Input::SetStatus {
+                    node: "b".into(),
+                    status: NodeStatus::Starting,
+                    reason: None,
+                },
+                None,
             ),
         ];
         for (i, (input, want)) in cases.into_iter().enumerate() {
