@@ -79,12 +79,12 @@ try {
   const rows = await page.$$eval("#fast-blocks tbody tr", (r) => r.length);
   // The other panels fill in as snail blocks are mined and storage statistics arrive (every 5 s).
   await page.waitForSelector("#snail-blocks tbody tr", { timeout: WAIT_MS });
-  await page.waitForSelector("#storage table", { timeout: WAIT_MS });
+  await page.waitForSelector("#storage details.storage", { timeout: WAIT_MS });
   const snailRows = await page.$$eval("#snail-blocks tbody tr", (r) => r.length);
   const pbftRows = await page.$$eval("table.instances tbody tr", (r) => r.length);
   const primaries = await page.$$eval(".node .role.primary", (r) => r.length);
   const forks = await page.$$eval("#fast-blocks tr.conflict", (r) => r.length);
-  const storageTables = await page.$$eval("#storage table", (t) => t.length);
+  const storageTables = await page.$$eval("#storage details.storage", (t) => t.length);
   const conn = (await page.textContent("#conn"))?.trim();
   const nav = await page.evaluate(() => {
     const n = performance.getEntriesByType("navigation")[0];

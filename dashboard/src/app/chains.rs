@@ -306,7 +306,7 @@ pub(crate) fn storage(ctx: Ctx) -> impl IntoView {
                         })
                         .collect_view();
                     view! {
-                        <details class="storage" open>
+                        <details class="storage">
                             <summary>
                                 <span class="tag">{name}</span>
                                 {format!(

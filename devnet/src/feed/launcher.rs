@@ -97,7 +97,8 @@ pub fn feed_action(a: &actions::Action) -> Action {
     Action {
         id: a.seq,
         time_ms: a.at_ms,
-        what: if a.detail.is_empty() {
+        // A failure's detail is its error; do not say it twice.
+        what: if a.detail.is_empty() || !a.ok {
             a.action.clone()
         } else {
             format!("{}: {}", a.action, a.detail)
@@ -161,6 +162,7 @@ mod tests {
         );
         assert_eq!(a.result, ActionResult::Ok);
         let f = feed_action(&act("pause", false, "node-2 is stopped"));
+        assert_eq!(f.what, "pause");
         assert_eq!(
             f.result,
             ActionResult::Failed {
