@@ -85,8 +85,12 @@ cmd_up() {
   # Every flag goes to the launcher: --fresh, --nodes N, --committee C, --http ADDR, --spec FILE …
   # (see docs/devnet.md or: devnet up --help).
   ensure_packages; ensure_rust
+  say "dashboard toolchain (wasm32 target, wasm-bindgen CLI matching Cargo.lock)"
+  cargo xtask dashboard-toolchain
   say "building tc-node and the devnet launcher (release; the first build takes several minutes)"
   cargo build --release -p tc-node -p tc-devnet
+  say "building the dashboard (wasm, release)"
+  cargo xtask dashboard --release
   local target
   target="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
   exec "$target/release/devnet" up "$@"

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use tc_devnet::server::Integrations;
 use tc_devnet::spec::{DevnetSpec, Overrides};
 
 #[derive(Parser, Debug)]
@@ -82,6 +81,21 @@ struct UpArgs {
     /// Seconds to wait for the first committed block [spec: launcher.startup_timeout_s].
     #[arg(long)]
     startup_timeout_s: Option<u64>,
+    /// Built dashboard (`cargo xtask dashboard --release` prints it) served at `GET /`
+    /// [default: <target dir>/dashboard-dist next to this binary, when it exists].
+    #[arg(long)]
+    dashboard: Option<PathBuf>,
+}
+
+/// The dashboard to serve: `--dashboard`, else `<target>/dashboard-dist` when this binary lives
+/// in `<target>/{debug,release}/`.
+fn dashboard_dir(flag: Option<PathBuf>) -> Option<PathBuf> {
+    if flag.is_some() {
+        return flag;
+    }
+    let exe = std::env::current_exe().ok()?;
+    let dist = exe.parent()?.parent()?.join("dashboard-dist");
+    dist.join("index.html").is_file().then_some(dist)
 }
 
 impl UpArgs {
@@ -133,13 +147,16 @@ fn main() -> anyhow::Result<()> {
                 .worker_threads(2)
                 .enable_all()
                 .build()?;
-            // Integration point: the merged feed (devnet/src/feed.rs) and the dashboard's
-            // static files plug in here, e.g.
-            // `Integrations { feed: Some(Box::new(|ctx| tc_devnet::feed::router(ctx))), .. }`.
+            let dashboard = dashboard_dir(args.dashboard.clone());
+            if dashboard.is_none() {
+                tracing::warn!(
+                    "no built dashboard found (cargo xtask dashboard --release); GET / shows a placeholder"
+                );
+            }
             rt.block_on(tc_devnet::up::run(tc_devnet::up::Up {
                 spec,
                 fresh: args.fresh,
-                plugins: Integrations::default(),
+                plugins: tc_devnet::feed::launcher::integrations(dashboard),
             }))
         }
     }

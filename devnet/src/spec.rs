@@ -183,7 +183,6 @@ pub struct Overrides {
     pub startup_timeout_s: Option<u64>,
 }
 
-
 /// Most nodes a devnet may have (ports and 2 cores set the practical limit much lower).
 pub const MAX_NODES: usize = 64;
 
