@@ -63,8 +63,10 @@ fn up_fails_over_restarts_adds_and_stops_cleanly() {
     let ws = ws_first_message(&l.url, "/events");
     assert!(ws.starts_with("HTTP/1.1 101"), "{ws}");
     assert!(ws.contains(r#""type":"hello""#), "{ws}");
-    let (status, v) = get(&format!("{}/feed", l.url), None);
-    assert_eq!(status, 501, "{v}");
+    // The merged feed of every node.
+    let feed = ws_first_message(&l.url, "/feed");
+    assert!(feed.starts_with("HTTP/1.1 101"), "{feed}");
+    assert!(feed.contains(r#""type":"hello""#), "{feed}");
     let page = agent()
         .get(&l.url)
         .call()
