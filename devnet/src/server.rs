@@ -3,10 +3,10 @@
 //! | route | what |
 //! |-------|------|
 //! | `POST /` | JSON-RPC, forwarded to a running node ([`crate::proxy`]) |
-//! | `GET /` | the dashboard ([`Integrations::dashboard`]); a placeholder page until it lands |
+//! | `GET /` | the dashboard ([`Integrations::dashboard`]); a placeholder page when it is not built |
 //! | `/graphql`, `/graphql/…` | GraphQL (and its UI / WebSocket), forwarded |
 //! | `/events`, `/metrics` | the upstream node's own event stream and metrics, forwarded |
-//! | `GET /feed` | the merged feed of every node ([`Integrations::feed`]); 501 until it lands |
+//! | `GET /feed` | the merged feed of every node ([`Integrations::feed`]); 501 without it |
 //! | `GET /devnet/nodes` | the nodes (name, status, addresses, key), no token needed |
 //! | `/admin/…` | the token-protected admin API ([`crate::admin`]) |
 //! | anything else | the dashboard's static files when plugged in, else 404 |

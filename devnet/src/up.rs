@@ -205,6 +205,7 @@ fn banner(
     head: u64,
     chain_id: &str,
     feed: bool,
+    dashboard: bool,
 ) -> anyhow::Result<String> {
     use std::fmt::Write;
     let dir = spec.data_dir.display();
@@ -215,9 +216,20 @@ fn banner(
         "\n  trueconsensus devnet: {} nodes, fast head #{head}, chain id {chain_id}, data in {dir}\n",
         views.len()
     )?;
+    if dashboard {
+        writeln!(
+            s,
+            "  dashboard  http://{http}/          (open it in a browser: live consensus, committees, chains)"
+        )?;
+    } else {
+        writeln!(
+            s,
+            "  dashboard  http://{http}/          (not built: run `cargo xtask dashboard --release`, then restart)"
+        )?;
+    }
     writeln!(
         s,
-        "  dashboard  http://{http}/          (placeholder page until the dashboard lands)"
+        "  GraphiQL   http://{http}/graphql/ui  (offline; subscriptions over /graphql/ws)"
     )?;
     writeln!(
         s,
@@ -351,6 +363,7 @@ pub async fn run(up: Up) -> anyhow::Result<()> {
         token_file: Arc::from(token_file.display().to_string()),
     };
     let has_feed = plugins.feed.is_some();
+    let has_dashboard = plugins.dashboard.is_some();
     let app = server::app(&ctx, admin, plugins);
     let (quit_tx, mut quit_rx) = tokio::sync::watch::channel(false);
     let server = tokio::spawn(async move {
@@ -389,7 +402,15 @@ pub async fn run(up: Up) -> anyhow::Result<()> {
                 .map_or("?".into(), |c| c.to_string()),
             None => "?".into(),
         };
-        out(&banner(&spec, http, &sup, head, &chain_id, has_feed)?);
+        out(&banner(
+            &spec,
+            http,
+            &sup,
+            head,
+            &chain_id,
+            has_feed,
+            has_dashboard,
+        )?);
         say("ready");
         let s = signals.next().await;
         say(format!("{s}: stopping the nodes"));
