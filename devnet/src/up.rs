@@ -412,6 +412,9 @@ pub async fn run(up: Up) -> anyhow::Result<()> {
             has_dashboard,
         )?);
         say("ready");
+        if has_dashboard {
+            open_browser(&format!("http://{http}/"));
+        }
         let s = signals.next().await;
         say(format!("{s}: stopping the nodes"));
         anyhow::Ok(())
@@ -445,6 +448,28 @@ pub async fn run(up: Up) -> anyhow::Result<()> {
         say(format!("processes not reaped: {left:?}"));
     }
     result
+}
+
+/// Open `url` in the desktop's browser when there is a desktop (`xdg-open`, with `DISPLAY` or
+/// `WAYLAND_DISPLAY` set); otherwise, or when it fails, the printed URL is all there is.
+fn open_browser(url: &str) {
+    let desktop =
+        std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
+    if !desktop {
+        return;
+    }
+    match std::process::Command::new("xdg-open")
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+    {
+        Ok(_) => say(format!("opened {url} in the browser")),
+        Err(e) => say(format!(
+            "could not open a browser ({e}); open {url} yourself"
+        )),
+    }
 }
 
 #[cfg(test)]

@@ -374,14 +374,18 @@ impl Pbft {
                 .collect();
             chain.consensus_write(&refs)?;
         }
-        let committee = self.engines.get(&epoch).map(|e| e.committee().clone());
         let mut fx = Vec::new();
         for o in outputs {
             match o {
                 Output::Persist(_) => {}
                 Output::Send { to, msg } => {
-                    if let Some(m) = committee.as_ref().and_then(|c| c.member(to)) {
-                        fx.push(Effect::Send { to: m.key, msg });
+                    let key = self
+                        .engines
+                        .get(&epoch)
+                        .and_then(|e| e.committee().member(to))
+                        .map(|m| m.key);
+                    if let Some(to) = key {
+                        fx.push(Effect::Send { to, msg });
                     }
                 }
                 Output::Broadcast(msg) => fx.push(Effect::Broadcast(msg)),

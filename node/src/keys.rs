@@ -84,6 +84,16 @@ impl ConsensusKey {
         &self.0
     }
 
+    /// Fee recipient of this member: the last 20 bytes of keccak256(public key).
+    pub fn coinbase(&self) -> alloy_primitives::Address {
+        coinbase_of(&self.public())
+    }
+
+    /// The PBFT signer over this key.
+    pub fn pbft_signer(&self) -> tc_consensus::pbft::Ed25519Signer {
+        tc_consensus::pbft::Ed25519Signer::from_seed(self.0.to_bytes())
+    }
+
     /// Read a key file (64 hex characters, optional 0x, surrounding whitespace ignored).
     pub fn load(path: &Path) -> Result<Self, KeyError> {
         let err = |reason: String| KeyError::File {
@@ -171,6 +181,11 @@ pub fn signer_from_hex(s: &str) -> Result<PrivateKeySigner, KeyError> {
         path: "<private key>".into(),
         reason: e.to_string(),
     })
+}
+
+/// Fee recipient derived from a consensus key: the last 20 bytes of keccak256(key).
+pub fn coinbase_of(key: &PubKey) -> alloy_primitives::Address {
+    alloy_primitives::Address::from_slice(&alloy_primitives::keccak256(key)[12..])
 }
 
 #[cfg(test)]

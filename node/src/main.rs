@@ -2,7 +2,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use alloy_primitives::{Address, Bytes, U256, keccak256};
+use alloy_primitives::{Address, Bytes, U256};
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use serde_json::{Value, json};
@@ -280,7 +280,7 @@ fn init(
     std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
     let key = ConsensusKey::generate();
     key.save(&dir.join("node.key"))?;
-    let coinbase = Address::from_slice(&keccak256(key.public())[12..]);
+    let coinbase = key.coinbase();
     let accounts: Vec<Address> = dev_signers(10)?.iter().map(|s| s.address()).collect();
     let (bank_addr, bank) = bank_alloc()?;
     let genesis = Genesis::dev(

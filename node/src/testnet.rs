@@ -4,7 +4,7 @@
 //! and the multi-process tests.
 use std::path::{Path, PathBuf};
 
-use alloy_primitives::{Address, keccak256};
+use alloy_primitives::Address;
 use tc_types::{Member, PubKey};
 
 use crate::config::NodeConfig;
@@ -67,10 +67,7 @@ pub struct GeneratedNode {
     pub genesis_member: bool,
 }
 
-/// Fee recipient derived from a consensus key.
-pub fn coinbase_of(key: &PubKey) -> Address {
-    Address::from_slice(&keccak256(key)[12..])
-}
+pub use crate::keys::coinbase_of;
 
 /// Write `dir/node-i/{node.key, genesis.json, node.toml}` for every node.
 pub fn generate(dir: &Path, spec: &TestnetSpec) -> anyhow::Result<Vec<GeneratedNode>> {

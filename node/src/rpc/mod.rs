@@ -347,7 +347,7 @@ async fn dispatch(h: &NodeHandle, method: &str, p: &[Value]) -> RpcResult {
             }
         }
         "net_listening" => Ok(json!(true)),
-        "net_peerCount" => Ok(hex_u64(0)),
+        "net_peerCount" => Ok(hex_u64(u64::try_from(h.metrics.peers.get()).unwrap_or(0))),
         "eth_syncing" => Ok(json!(false)),
         "eth_maxPriorityFeePerGas" => Ok(hex_u64(1_000_000_000)),
         "eth_accounts" => Ok(json!(

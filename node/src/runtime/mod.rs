@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use alloy_primitives::{Address, B256, Bytes};
 use tc_consensus::committee::EpochSchedule;
-use tc_consensus::pbft::{Ed25519Signer, SignedMessage};
+use tc_consensus::pbft::SignedMessage;
 use tc_storage::ChainStore;
 use tc_types::{CommitCertificate, FastBlock, NodeEvent, RecoveredTx, SnailBlock, TxError};
 use tokio::sync::{mpsc, oneshot};
@@ -154,8 +154,11 @@ pub struct Node {
     pbft: Pbft,
     /// Blocks built or verified here, by hash, waiting for their decision.
     proposals: HashMap<B256, Executed>,
-    /// Certified blocks from gossip or sync above our head, by number.
-    pool: BTreeMap<u64, (FastBlock, CommitCertificate)>,
+    /// Certified blocks from gossip or sync above our head, by number; the flag says the
+    /// certificate and rotation fields were already checked (gossip validation did it).
+    pool: BTreeMap<u64, (FastBlock, CommitCertificate, bool)>,
+    /// Committed fast head (height, hash); only [`Node::commit`](chain) moves it.
+    head: (u64, B256),
     /// PRE-PREPAREs for heights above head + 1 (or whose epoch is not determined yet).
     held: BTreeMap<u64, Vec<SignedMessage>>,
     /// Snail blocks whose parent is missing, by parent hash.
@@ -199,7 +202,7 @@ impl Node {
             base_fee: genesis.base_fee,
         };
         let mempool = Mempool::new(cfg.mempool.clone(), rules);
-        let coinbase = Address::from_slice(&alloy_primitives::keccak256(key.public())[12..]);
+        let coinbase = key.coinbase();
         let snail =
             crate::snail::SnailChain::load(&chain, &cfg.snail, key.public(), coinbase, now_ms())?;
         let mut schedule = EpochSchedule::new(genesis.hybrid.config(), genesis_committee)
@@ -210,8 +213,8 @@ impl Node {
         for c in &synced.elected {
             chain.put_committee(c)?;
         }
-        let signer = Ed25519Signer::from_seed(key.signing_key().to_bytes());
-        let pbft = Pbft::new(signer, cfg.consensus.engine());
+        let pbft = Pbft::new(key.pbft_signer(), cfg.consensus.engine());
+        let head = chain.fast_head()?.unwrap_or_default();
         let genesis_hash = chain
             .genesis_hash()?
             .ok_or_else(|| anyhow::anyhow!("database has no genesis block"))?;
@@ -229,6 +232,7 @@ impl Node {
             pbft,
             proposals: HashMap::new(),
             pool: BTreeMap::new(),
+            head,
             held: BTreeMap::new(),
             orphans: BTreeMap::new(),
             last_proposal: None,

@@ -303,13 +303,13 @@ impl Node {
                         &tc_consensus::pbft::Ed25519Verifier,
                     ) {
                         Ok(()) => {
-                            self.pool_block(block, cert);
+                            self.pool_block(block, cert, true);
                             Validation::Accept
                         }
                         Err(tc_consensus::committee::FollowError::Rotation(
                             tc_consensus::committee::RotationError::Undetermined { .. },
                         )) => {
-                            self.pool_block(block, cert);
+                            self.pool_block(block, cert, false);
                             self.fetch_snail(source);
                             Validation::Ignore
                         }
@@ -482,7 +482,7 @@ impl Node {
             SyncResponse::FastBlocks(blocks) => {
                 tracing::debug!(%peer, n = blocks.len(), "fast blocks received");
                 for (block, cert) in blocks {
-                    self.pool_block(block, cert);
+                    self.pool_block(block, cert, false);
                 }
             }
             SyncResponse::SnailBlocks(blocks) => {
