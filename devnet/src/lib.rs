@@ -23,6 +23,7 @@ pub mod actions;
 pub mod admin;
 pub mod datadir;
 pub mod feed;
+pub mod load;
 pub mod proxy;
 pub mod server;
 pub mod spec;
