@@ -227,3 +227,18 @@ pub fn run_client(mut cmd: Command, what: &str, secs: u64, node_log: &Path) -> S
         Some(_) => stdout,
     }
 }
+
+/// The value of the Prometheus sample whose line starts with `sample` (name and labels) at
+/// `{url}/metrics`, if the node serves it.
+pub fn metric(url: &str, sample: &str) -> Option<f64> {
+    let text = ureq::get(&format!("{url}/metrics"))
+        .call()
+        .ok()?
+        .body_mut()
+        .read_to_string()
+        .ok()?;
+    text.lines()
+        .find(|l| l.starts_with(sample) && l[sample.len()..].starts_with(' '))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
