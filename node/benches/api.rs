@@ -118,7 +118,8 @@ fn main() -> anyhow::Result<()> {
         String::from_utf8_lossy(&init.stderr)
     );
     let config = dir.path().join("node.toml");
-    let original = std::fs::read_to_string(&config)?.replace("log_level = \"info\"", "log_level = \"warn\"");
+    let original =
+        std::fs::read_to_string(&config)?.replace("log_level = \"info\"", "log_level = \"warn\"");
     let with_interval = |ms: u64| {
         original
             .replace(
@@ -179,7 +180,10 @@ fn main() -> anyhow::Result<()> {
     anyhow::ensure!(status.success(), "kill -TERM {} failed", node.0.id());
     let deadline = Instant::now() + Duration::from_secs(30);
     while node.0.try_wait()?.is_none() {
-        anyhow::ensure!(Instant::now() < deadline, "tc-node did not stop within 30 s");
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "tc-node did not stop within 30 s"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     drop(node);
@@ -220,7 +224,9 @@ fn main() -> anyhow::Result<()> {
             &json!({"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":[a, "latest"]}),
         )?;
         anyhow::ensure!(
-            v["result"].as_str().is_some_and(|b| b.starts_with("0x") && b != "0x0"),
+            v["result"]
+                .as_str()
+                .is_some_and(|b| b.starts_with("0x") && b != "0x0"),
             "eth_getBalance({a}) answered {v}"
         );
         Ok(())

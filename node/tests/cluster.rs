@@ -12,20 +12,6 @@ use common::{Proc, hex_u64, raw_post, raw_tx, rpc};
 use serde_json::{Value, json};
 use tc_node::testnet::{GeneratedNode, TestnetSpec, generate};
 
-/// A base port with `n` free consecutive ports.
-fn free_ports(n: u16) -> u16 {
-    for _ in 0..200 {
-        let base = common::free_port();
-        if base > 65_000 - n {
-            continue;
-        }
-        if (0..n).all(|i| std::net::TcpListener::bind(("127.0.0.1", base + i)).is_ok()) {
-            return base;
-        }
-    }
-    panic!("no {n} consecutive free ports");
-}
-
 struct Cluster {
     _dir: tempfile::TempDir,
     nodes: Vec<GeneratedNode>,
@@ -100,7 +86,7 @@ fn wait_cluster<T>(c: &Cluster, what: &str, secs: u64, mut f: impl FnMut() -> Op
 
 fn cluster(n: usize, committee: usize, epoch_length: u64) -> Cluster {
     let dir = tempfile::tempdir().expect("tmp");
-    let ports = free_ports(2 * n as u16);
+    let ports = common::free_ports(2 * n as u16);
     let mut spec = TestnetSpec {
         nodes: n,
         committee_size: committee,

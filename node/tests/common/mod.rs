@@ -35,6 +35,20 @@ pub fn free_port() -> u16 {
         .expect("free port")
 }
 
+/// A base port with `n` free consecutive ports.
+pub fn free_ports(n: u16) -> u16 {
+    for _ in 0..200 {
+        let base = free_port();
+        if base > 65_000 - n {
+            continue;
+        }
+        if (0..n).all(|i| TcpListener::bind(("127.0.0.1", base + i)).is_ok()) {
+            return base;
+        }
+    }
+    panic!("no {n} consecutive free ports");
+}
+
 pub fn wait_for<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
     let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
