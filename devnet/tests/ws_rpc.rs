@@ -105,11 +105,19 @@ fn websocket_json_rpc_through_the_launcher_fails_over_for_new_connections() {
         .await
         .expect("send");
         let deadline = Instant::now() + Duration::from_secs(10);
-        let v = next_json(&mut ws, deadline, "eth_chainId").await.expect("answer");
+        let v = next_json(&mut ws, deadline, "eth_chainId")
+            .await
+            .expect("answer");
         assert_eq!(v["id"], 1, "{v}");
-        assert!(v["result"].as_str().is_some_and(|s| s.starts_with("0x")), "{v}");
+        assert!(
+            v["result"].as_str().is_some_and(|s| s.starts_with("0x")),
+            "{v}"
+        );
         let got = heads(&mut ws, 3).await;
-        assert!(got.windows(2).all(|w| w[1] > w[0]), "heads in order: {got:?}");
+        assert!(
+            got.windows(2).all(|w| w[1] > w[0]),
+            "heads in order: {got:?}"
+        );
         (node, (ws, got))
     });
     let (mut old_ws, got) = before;
@@ -130,7 +138,14 @@ fn websocket_json_rpc_through_the_launcher_fails_over_for_new_connections() {
         let (mut ws, node) = connect(&l.url).await;
         (node, heads(&mut ws, 2).await)
     });
-    assert_ne!(second, first, "a killed node cannot serve the new connection");
+    assert_ne!(
+        second, first,
+        "a killed node cannot serve the new connection"
+    );
     let last = *got.last().expect("heads");
-    assert!(more.iter().all(|n| *n > last), "{more:?} after {got:?}\n{}", l.logs());
+    assert!(
+        more.iter().all(|n| *n > last),
+        "{more:?} after {got:?}\n{}",
+        l.logs()
+    );
 }

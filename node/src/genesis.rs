@@ -411,7 +411,8 @@ mod tests {
     fn genesis_hash_covers_every_hybrid_parameter() {
         let g = Genesis::dev(&[], BTreeMap::new(), vec![member(9)]);
         let base = g.build().header.hash();
-        let changes: [(&str, fn(&mut HybridParams)); 5] = [
+        type Change = (&'static str, fn(&mut HybridParams));
+        let changes: [Change; 5] = [
             ("epoch_length", |h| h.epoch_length += 1),
             ("lambda", |h| h.lambda += 1),
             ("committee_size", |h| h.committee_size += 1),
