@@ -38,7 +38,7 @@ impl Kind {
                 return Ok(256);
             }
             match rest.parse::<u16>() {
-                Ok(b) if b > 0 && b <= 256 && b % 8 == 0 => Ok(b),
+                Ok(b) if b > 0 && b <= 256 && b.is_multiple_of(8) => Ok(b),
                 _ => Err(format!(
                     "invalid type {ty:?}: bit size must be 8–256 in steps of 8"
                 )),
@@ -474,7 +474,7 @@ pub fn parse_hex(s: &str) -> Result<Vec<u8>, String> {
         .strip_prefix("0x")
         .or_else(|| s.strip_prefix("0X"))
         .unwrap_or(s);
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return Err(format!("odd number of hex digits ({})", s.len()));
     }
     (0..s.len())
