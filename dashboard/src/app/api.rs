@@ -63,16 +63,24 @@ async fn fetch(
 /// `method /admin/{path}` with the session token: the answer's JSON, or the launcher's error
 /// message (`{"error": …}`) with the HTTP status.
 pub(crate) async fn admin(method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
-    let token = session_token().ok_or(
-        "no admin session: open the dashboard from `devnet up` on 127.0.0.1 or localhost",
-    )?;
+    let token = session_token()
+        .ok_or("no admin session: open the dashboard from `devnet up` on 127.0.0.1 or localhost")?;
     let body = body.map(|b| b.to_string());
-    let (status, text) = fetch(method, &format!("/admin/{path}"), Some(&token), body.as_deref()).await?;
+    let (status, text) = fetch(
+        method,
+        &format!("/admin/{path}"),
+        Some(&token),
+        body.as_deref(),
+    )
+    .await?;
     let v: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
     if (200..300).contains(&status) {
         Ok(v)
     } else {
-        let msg = v["error"].as_str().map(str::to_owned).unwrap_or_else(|| v.to_string());
+        let msg = v["error"]
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| v.to_string());
         Err(format!("HTTP {status}: {msg}"))
     }
 }

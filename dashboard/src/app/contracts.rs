@@ -71,7 +71,8 @@ fn receipt_of(r: &Value, abi: &Abi) -> Receipt {
                         .as_array()
                         .map(|t| t.iter().filter_map(parse_b256).collect())
                         .unwrap_or_default();
-                    let data = abi::parse_hex(l["data"].as_str().unwrap_or("0x")).unwrap_or_default();
+                    let data =
+                        abi::parse_hex(l["data"].as_str().unwrap_or("0x")).unwrap_or_default();
                     match abi.decode_log(&topics, &data) {
                         Some(Ok(d)) => {
                             let args: Vec<String> =
@@ -119,7 +120,10 @@ async fn send_and_wait(tx: Value, abi: &Abi, on_hash: impl Fn(String)) -> Result
     let hash = api::rpc("eth_sendTransaction", json!([tx]))
         .await
         .map_err(rpc_error)?;
-    let hash = hash.as_str().ok_or("eth_sendTransaction: no hash")?.to_owned();
+    let hash = hash
+        .as_str()
+        .ok_or("eth_sendTransaction: no hash")?
+        .to_owned();
     on_hash(hash.clone());
     let mut waited = 0;
     loop {
@@ -184,7 +188,10 @@ pub(crate) fn contracts() -> impl IntoView {
     spawn_local(async move {
         match api::rpc("eth_accounts", json!([])).await {
             Ok(Value::Array(a)) => {
-                let list: Vec<String> = a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect();
+                let list: Vec<String> = a
+                    .iter()
+                    .filter_map(|x| x.as_str().map(str::to_owned))
+                    .collect();
                 if let Some(first) = list.first() {
                     from.set(first.clone());
                 }
@@ -215,7 +222,17 @@ pub(crate) fn contracts() -> impl IntoView {
     let add = move |name: String, address: String, abi: Arc<Abi>| {
         let id = next_id.get_value();
         next_id.set_value(id + 1);
-        deployed.update(|d| d.insert(0, Deployed { id, name, address, abi }));
+        deployed.update(|d| {
+            d.insert(
+                0,
+                Deployed {
+                    id,
+                    name,
+                    address,
+                    abi,
+                },
+            )
+        });
     };
     let deploy = move |_| {
         let art = match artifact() {
@@ -234,7 +251,9 @@ pub(crate) fn contracts() -> impl IntoView {
             let tx = json!({"from": sender, "data": format!("0x{}", abi::hex(&data))});
             let name = art.name;
             let r = send_and_wait(tx, &abi, |h| {
-                deploy_out.set(Some(Out::Pending(format!("sent {h}, waiting for the receipt…"))))
+                deploy_out.set(Some(Out::Pending(format!(
+                    "sent {h}, waiting for the receipt…"
+                ))))
             })
             .await;
             match r {
@@ -253,7 +272,9 @@ pub(crate) fn contracts() -> impl IntoView {
         match (artifact(), abi::parse_hex(&addr)) {
             (Ok(a), Ok(b)) if b.len() == 20 => add(a.name, addr, Arc::new(a.abi)),
             (Err(e), _) => deploy_out.set(Some(Out::Error(e))),
-            _ => deploy_out.set(Some(Out::Error(format!("{addr:?} is not an address (0x + 40 hex digits)")))),
+            _ => deploy_out.set(Some(Out::Error(format!(
+                "{addr:?} is not an address (0x + 40 hex digits)"
+            )))),
         }
     };
     let ctor_hint = move || {
@@ -264,10 +285,18 @@ pub(crate) fn contracts() -> impl IntoView {
                 Some(c) if !c.inputs.is_empty() => format!(
                     "{}: constructor({}), {} bytes of code",
                     a.name,
-                    c.inputs.iter().map(|p| format!("{} {}", p.ty, p.name)).collect::<Vec<_>>().join(", "),
+                    c.inputs
+                        .iter()
+                        .map(|p| format!("{} {}", p.ty, p.name))
+                        .collect::<Vec<_>>()
+                        .join(", "),
                     a.bytecode.len()
                 ),
-                _ => format!("{}: no constructor arguments, {} bytes of code", a.name, a.bytecode.len()),
+                _ => format!(
+                    "{}: no constructor arguments, {} bytes of code",
+                    a.name,
+                    a.bytecode.len()
+                ),
             },
             Err(e) => e,
         }
@@ -335,8 +364,17 @@ fn contract_view(d: Deployed, from: RwSignal<String>) -> impl IntoView {
     }
 }
 
-fn function_view(f: Function, address: String, abi: Arc<Abi>, from: RwSignal<String>) -> impl IntoView {
-    let args: Vec<RwSignal<String>> = f.inputs.iter().map(|_| RwSignal::new(String::new())).collect();
+fn function_view(
+    f: Function,
+    address: String,
+    abi: Arc<Abi>,
+    from: RwSignal<String>,
+) -> impl IntoView {
+    let args: Vec<RwSignal<String>> = f
+        .inputs
+        .iter()
+        .map(|_| RwSignal::new(String::new()))
+        .collect();
     let value = RwSignal::new(String::new());
     let out = RwSignal::new(None::<Out>);
     let unsupported = f.unsupported();
@@ -387,7 +425,11 @@ fn function_view(f: Function, address: String, abi: Arc<Abi>, from: RwSignal<Str
                     Err(e) => Out::Error(rpc_error(e)),
                 }
             } else {
-                match send_and_wait(tx, &abi, |h| out.set(Some(Out::Pending(format!("sent {h}…"))))).await {
+                match send_and_wait(tx, &abi, |h| {
+                    out.set(Some(Out::Pending(format!("sent {h}…"))))
+                })
+                .await
+                {
                     Ok(r) => Out::Receipt(r),
                     Err(e) => Out::Error(e),
                 }
@@ -398,7 +440,7 @@ fn function_view(f: Function, address: String, abi: Arc<Abi>, from: RwSignal<Str
     view! {
         <div class="fn" data-fn=name.clone()>
             <code class="sig">{sig}</code>
-            {if read { " view" } else { "" }}
+            {read.then_some(view! { <span class="dim">"view"</span> })}
             {inputs}
             {payable}
             {match unsupported {

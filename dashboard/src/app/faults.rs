@@ -15,8 +15,12 @@ use tc_types::NodeStatus;
 
 use super::{Ctx, api};
 
-/// An action's outcome: ok, and what to show.
-type Outcome = (bool, String);
+/// An action's outcome: `"ok"`, `"bad"` or `"pending"` (its CSS class), and what to show.
+type Outcome = (&'static str, String);
+
+fn done(ok: bool, text: String) -> Outcome {
+    (if ok { "ok" } else { "bad" }, text)
+}
 
 /// The fault controls' state.
 #[derive(Clone, Copy, Debug)]
@@ -54,8 +58,10 @@ impl Faults {
             spawn_local(async move {
                 match api::admin("GET", "nodes", None).await {
                     Ok(Value::Array(nodes)) => nodes.iter().for_each(|n| f.note_node(n)),
-                    Ok(other) => f.network_result.set(Some((false, format!("GET /admin/nodes: {other}")))),
-                    Err(e) => f.network_result.set(Some((false, e))),
+                    Ok(other) => f
+                        .network_result
+                        .set(Some(done(false, format!("GET /admin/nodes: {other}")))),
+                    Err(e) => f.network_result.set(Some(done(false, e))),
                 }
                 f.refresh_partition().await;
             });
@@ -75,8 +81,11 @@ impl Faults {
 
     async fn refresh_partition(&self) {
         if let Ok(v) = api::admin("GET", "network", None).await {
-            self.partition
-                .set(serde_json::from_value(v["partition"].clone()).ok().flatten());
+            self.partition.set(
+                serde_json::from_value(v["partition"].clone())
+                    .ok()
+                    .flatten(),
+            );
         }
     }
 
@@ -86,16 +95,16 @@ impl Faults {
             b.insert(node.clone());
         });
         self.results.update(|r| {
-            r.insert(node.clone(), (true, format!("{what}…")));
+            r.insert(node.clone(), ("pending", format!("{what}…")));
         });
         spawn_local(async move {
             let outcome = match api::admin("POST", &path, None).await {
                 Ok(v) => {
                     self.note_node(&v);
                     let status = v["status"].as_str().unwrap_or("?");
-                    (true, format!("{what}: ok, now {status}"))
+                    done(true, format!("{what}: ok, now {status}"))
                 }
-                Err(e) => (false, format!("{what} failed: {e}")),
+                Err(e) => done(false, format!("{what} failed: {e}")),
             };
             self.results.update(|r| {
                 r.insert(node.clone(), outcome);
@@ -109,7 +118,7 @@ impl Faults {
     /// Partition (`Some(groups)`) or heal (`None`).
     fn network(self, groups: Option<Vec<Vec<String>>>) {
         self.network_busy.set(true);
-        self.network_result.set(None);
+        self.network_result.set(Some(("pending", "…".into())));
         spawn_local(async move {
             let (what, r) = match &groups {
                 Some(g) => (
@@ -119,8 +128,11 @@ impl Faults {
                 None => ("heal", api::admin("POST", "network/heal", None).await),
             };
             let outcome = match r {
-                Ok(v) => (v["ok"].as_bool().unwrap_or(false), format!("{what}: {}", node_results(&v))),
-                Err(e) => (false, format!("{what} failed: {e}")),
+                Ok(v) => done(
+                    v["ok"].as_bool().unwrap_or(false),
+                    format!("{what}: {}", node_results(&v)),
+                ),
+                Err(e) => done(false, format!("{what} failed: {e}")),
             };
             self.network_result.set(Some(outcome));
             self.refresh_partition().await;
@@ -149,9 +161,7 @@ fn node_results(v: &Value) -> String {
 }
 
 fn outcome_view(o: Option<Outcome>) -> impl IntoView {
-    o.map(|(ok, text)| {
-        view! { <p class=if ok { "result ok" } else { "result bad" }>{text}</p> }
-    })
+    o.map(|(class, text)| view! { <p class=format!("result {class}")>{text}</p> })
 }
 
 /// Above the cards: the partition controls (or why there are no fault actions).

@@ -23,7 +23,14 @@ fn empty(text: &'static str) -> AnyView {
 /// ([`faults::node_actions`]) are built once.
 pub(crate) fn network(ctx: Ctx) -> impl IntoView {
     let f = faults::Faults::new();
-    let names = move || ctx.with(|m| m.nodes.iter().map(|n| n.view.name.clone()).collect::<Vec<_>>());
+    let names = move || {
+        ctx.with(|m| {
+            m.nodes
+                .iter()
+                .map(|n| n.view.name.clone())
+                .collect::<Vec<_>>()
+        })
+    };
     let waiting = move || {
         ctx.with(|m| m.nodes.is_empty())
             .then(|| empty("waiting for the feed's snapshot…"))
@@ -216,7 +223,7 @@ fn view_changes_list(m: &Model) -> AnyView {
                 format!("new primary #{p}")
             });
             view! {
-                <div class="row">
+                <div class="row vc">
                     <span class="tag">{r.node.clone()}</span>
                     {format!(" epoch {} view {} → {}: ", r.epoch, r.from_view, r.to_view)}
                     <span class="dim">{r.reason.clone()}</span>
