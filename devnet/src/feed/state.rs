@@ -82,19 +82,22 @@ impl Default for Limits {
     }
 }
 
+/// An event with its arrival number.
+type Arrived = (u64, FeedEvent);
+
 /// Events older than the `recent` window that a new client still needs, each with its
 /// arrival number (so the snapshot can put them back in arrival order, before the window):
 /// the committee and rotation events of the last [`Limits::rotation_epochs`] epochs, each
 /// node's connected peers (and their latest RTT) and its latest storage statistics.
 #[derive(Clone, Debug, Default)]
 struct Kept {
-    rotations: VecDeque<(u64, FeedEvent)>,
+    rotations: VecDeque<Arrived>,
     /// Highest epoch seen in a committee or rotation event.
     top_epoch: u64,
     /// (node, peer) → its `peer_connected` and latest `peer_rtt`.
-    peers: BTreeMap<(String, String), ((u64, FeedEvent), Option<(u64, FeedEvent)>)>,
+    peers: BTreeMap<(String, String), (Arrived, Option<Arrived>)>,
     /// node → its latest `storage_stats`.
-    storage: BTreeMap<String, (u64, FeedEvent)>,
+    storage: BTreeMap<String, Arrived>,
 }
 
 /// The epoch of a committee or rotation event.
@@ -157,7 +160,7 @@ impl Kept {
             .peers
             .values()
             .flat_map(|(connected, rtt)| std::iter::once(connected).chain(rtt.iter()));
-        let mut out: Vec<&(u64, FeedEvent)> = self
+        let mut out: Vec<&Arrived> = self
             .rotations
             .iter()
             .chain(peers)
@@ -176,7 +179,7 @@ pub struct MergeState {
     /// Nodes whose event stream is connected and synced (snapshot seen, no failure since).
     synced: HashSet<String>,
     /// The latest events with their arrival numbers.
-    recent: VecDeque<(u64, FeedEvent)>,
+    recent: VecDeque<Arrived>,
     /// Arrival number of the next event.
     arrivals: u64,
     kept: Kept,
