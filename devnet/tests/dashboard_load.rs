@@ -202,7 +202,7 @@ impl Gen {
                 timestamp_ms: now_ms(),
                 signers: (0..quorum).collect(),
             });
-            if h % 8 == 0 {
+            if h.is_multiple_of(8) {
                 let number = h / 8;
                 let hash = B256::repeat_byte((number % 200) as u8 + 1);
                 evs.push(if n == number as usize % NODES {
@@ -257,7 +257,7 @@ impl Gen {
                     at_height: next.start_height,
                 });
             }
-            if h % EPOCH_BLOCKS == 0 {
+            if h.is_multiple_of(EPOCH_BLOCKS) {
                 evs.push(NodeEvent::RotationStarted {
                     epoch: epoch + 1,
                     last_height: h,
