@@ -332,7 +332,7 @@ pub(crate) fn contracts() -> impl IntoView {
             <div class="form">
                 <input id="ctor-args" placeholder="constructor arguments, comma-separated" prop:value=move || ctor_args.get() on:input=move |ev| ctor_args.set(event_target_value(&ev)) />
                 <button id="deploy" on:click=deploy disabled=move || from.get().is_empty()>"deploy"</button>
-                <input id="at-address" placeholder="or an existing contract: 0x…" prop:value=move || at_address.get() on:input=move |ev| at_address.set(event_target_value(&ev)) />
+                <input id="at-address" placeholder="or an existing contract: 0x… (the devnet predeploys Bank at 0x000000000000000000000000000000000000bA4C)" prop:value=move || at_address.get() on:input=move |ev| at_address.set(event_target_value(&ev)) />
                 <button id="attach" on:click=attach>"use at address"</button>
             </div>
             <div id="deploy-out">{move || out_view(deploy_out.get())}</div>
