@@ -2,7 +2,8 @@
 //! committee over libp2p; the launcher serves the merged feed, the admin API and the built
 //! dashboard), the page driven by playwright-core (`e2e/js/dashboard.mjs`): live blocks, a
 //! committee rotation, killing the primary from its card (killed, then a view change) and
-//! starting it again, deploying Bank and calling `deposit` from the Contracts panel.
+//! starting it again, a byzantine mode and a partition set and undone from the Network panel,
+//! deploying Bank and calling `deposit` from the Contracts panel.
 //!
 //! Needs the built dashboard and Debian's chromium, so it is `#[ignore]`d in a plain
 //! `cargo test`; `./dev.sh test` builds the dashboard (`cargo xtask dashboard --release`) and
@@ -156,6 +157,13 @@ fn dashboard_renders_live_blocks_in_chromium() {
     // Restarted from the UI afterwards.
     assert_eq!(entry["status"], "running", "{entry}");
     assert!(entry["starts"].as_u64().unwrap_or(0) >= 2, "{entry}");
+    // Byzantine mode and a partition from the UI, both undone.
+    assert_eq!(v["byzantine"], "byzantine: withhold", "{v}");
+    let cut = v["partition"].as_str().unwrap_or_default();
+    assert!(cut.contains(" | "), "two groups shown: {v}");
+    assert_eq!(v["healed"], true, "{v}");
+    let (_, net) = common::get(&format!("{}/admin/network", l.url), Some(&l.token()));
+    assert_eq!(net["partition"], serde_json::Value::Null, "healed: {net}");
     // Bank deployed from the UI, deposit sent, its receipt and Deposit event shown.
     let bank = v["bank"].as_str().unwrap_or_default();
     assert!(bank.starts_with("0x") && bank.len() == 42, "{v}");

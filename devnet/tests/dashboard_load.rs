@@ -147,7 +147,7 @@ impl Gen {
         let c = committee(epoch);
         let digest = B256::from(raw_key(h as usize % 250 + 1));
         let member_nodes: Vec<usize> = c.members.iter().map(|m| m.key[31] as usize).collect();
-        let quorum = (2 * COMMITTEE / 3 + 1) as u32;
+        let quorum = tc_types::committee::quorum(COMMITTEE) as u32;
         for &n in &member_nodes {
             let seq = h - c.start_height + 1;
             let pbft = |phase| {

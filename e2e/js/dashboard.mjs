@@ -10,7 +10,9 @@
 // with the first dev account, sends deposit (0.01 ether), waits for its receipt and Deposit
 // event, calls totalDeposits; screenshot dashboard-contracts.png. Faults: kills the primary from
 // its card, waits for the card to show it killed and for a view change; screenshot
-// dashboard-killed.png; then starts it again from the card and waits for it to run. Prints one
+// dashboard-killed.png; then starts it again from the card and waits for it to run; sets another
+// node byzantine (withhold, then honest) and sees its card say so; partitions that node from
+// the rest and heals, reading the partition bar. Prints one
 // JSON line with the figures. Exits non-zero on any console error, page error, failed request
 // or HTTP error, or when a wait (each has a deadline) times out.
 import { chromium } from "playwright-core";
@@ -159,6 +161,37 @@ try {
     { timeout: WAIT_MS },
   );
   result.restarted = (await page.textContent(`${card} .result.ok`))?.trim();
+
+  // Byzantine mode on another node: its card shows the mode, then honest again.
+  const other = nodes.find((n) => n !== primary);
+  const ocard = `.node[data-node="${other}"]`;
+  await page.selectOption(`${ocard} select.byzantine`, "withhold");
+  await page.waitForSelector(`${ocard} .byz`, { timeout: WAIT_MS });
+  result.byzantine = (await page.textContent(`${ocard} .byz`))?.trim();
+  await page.selectOption(`${ocard} select.byzantine`, "honest");
+  await page.waitForSelector(`${ocard} .byz`, { state: "detached", timeout: WAIT_MS });
+
+  // Partition: select that node, cut it from the rest, then heal.
+  await page.check(`${ocard} .pick input`);
+  await page.click("#partition");
+  await page.waitForFunction(
+    () => (document.querySelector(".faultbar .result.ok")?.textContent ?? "").startsWith("partition"),
+    null,
+    { timeout: WAIT_MS },
+  );
+  await page.waitForFunction((n) => document.querySelector("#partition-now")?.textContent.includes(n), other, {
+    timeout: WAIT_MS,
+  });
+  result.partition = (await page.textContent("#partition-now"))?.trim();
+  await page.click("#heal");
+  await page.waitForFunction(
+    () =>
+      (document.querySelector(".faultbar .result.ok")?.textContent ?? "").startsWith("heal") &&
+      document.querySelector("#partition-now")?.textContent === "none",
+    null,
+    { timeout: WAIT_MS },
+  );
+  result.healed = true;
 } catch (e) {
   errors.push(`check failed: ${e.message ?? e}`);
 } finally {

@@ -81,7 +81,12 @@ pub(crate) async fn admin(method: &str, path: &str, body: Option<Value>) -> Resu
             .as_str()
             .map(str::to_owned)
             .unwrap_or_else(|| v.to_string());
-        Err(format!("HTTP {status}: {msg}"))
+        let hint = if status == 401 {
+            " (the page's session is from an earlier `devnet up`: reload the page)"
+        } else {
+            ""
+        };
+        Err(format!("HTTP {status}: {msg}{hint}"))
     }
 }
 

@@ -42,8 +42,10 @@ pub(crate) struct Faults {
 }
 
 impl Faults {
-    /// New state; with a session, loads the nodes' byzantine modes and the partition.
-    pub(crate) fn new() -> Self {
+    /// New state; with a session, loads the nodes' byzantine modes and the partition, and
+    /// reloads them whenever the feed brings a new launcher action (also those of other
+    /// clients: curl, another tab).
+    pub(crate) fn new(ctx: Ctx) -> Self {
         let f = Faults {
             enabled: api::session_token().is_some(),
             selected: RwSignal::new(BTreeSet::new()),
@@ -55,18 +57,27 @@ impl Faults {
             network_busy: RwSignal::new(false),
         };
         if f.enabled {
-            spawn_local(async move {
-                match api::admin("GET", "nodes", None).await {
-                    Ok(Value::Array(nodes)) => nodes.iter().for_each(|n| f.note_node(n)),
-                    Ok(other) => f
-                        .network_result
-                        .set(Some(done(false, format!("GET /admin/nodes: {other}")))),
-                    Err(e) => f.network_result.set(Some(done(false, e))),
+            // The latest action id; the effect reruns on every render tick, reloads on a change.
+            Effect::new(move |last: Option<Option<u64>>| {
+                let id = ctx.with(|m| m.actions.back().map(|a| a.id));
+                if last != Some(id) {
+                    spawn_local(f.reload());
                 }
-                f.refresh_partition().await;
+                id
             });
         }
         f
+    }
+
+    async fn reload(self) {
+        match api::admin("GET", "nodes", None).await {
+            Ok(Value::Array(nodes)) => nodes.iter().for_each(|n| self.note_node(n)),
+            Ok(other) => self
+                .network_result
+                .set(Some(done(false, format!("GET /admin/nodes: {other}")))),
+            Err(e) => self.network_result.set(Some(done(false, e))),
+        }
+        self.refresh_partition().await;
     }
 
     /// Remember what an admin answer says about a node (its byzantine mode).

@@ -22,7 +22,7 @@ fn empty(text: &'static str) -> AnyView {
 /// One card per node, keyed by name: its figures re-render with the model, its controls
 /// ([`faults::node_actions`]) are built once.
 pub(crate) fn network(ctx: Ctx) -> impl IntoView {
-    let f = faults::Faults::new();
+    let f = faults::Faults::new(ctx);
     let names = move || {
         ctx.with(|m| {
             m.nodes
