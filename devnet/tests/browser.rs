@@ -175,6 +175,16 @@ fn dashboard_renders_live_blocks_in_chromium() {
         "{v}"
     );
     assert_eq!(v["totalDeposits"], "10000000000000000", "{v}");
+    let withdraw = v["withdrawError"].as_str().unwrap_or_default();
+    assert!(
+        withdraw.contains("Bank: insufficient balance"),
+        "revert reason shown: {v}"
+    );
+    let pasted = v["pasted"].as_str().unwrap_or_default();
+    assert!(
+        pasted.len() == 42 && pasted != bank,
+        "pasted artifact deployed: {v}"
+    );
     let code = common::rpc(&l.url, "eth_getCode", serde_json::json!([bank, "latest"]));
     assert!(
         code.as_ref()

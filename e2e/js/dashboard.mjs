@@ -8,7 +8,8 @@
 // grown; checks the fast-block table; waits for snail blocks, storage statistics and a second
 // epoch on the committee timeline; screenshot dashboard.png. Contracts: deploys the bundled Bank
 // with the first dev account, sends deposit (0.01 ether), waits for its receipt and Deposit
-// event, calls totalDeposits; screenshot dashboard-contracts.png. Faults: kills the primary from
+// event, calls totalDeposits; withdraws more than deposited and reads the revert reason;
+// deploys Bank again from a pasted forge-shaped artifact; screenshot dashboard-contracts.png. Faults: kills the primary from
 // its card, waits for the card to show it killed and for a view change; screenshot
 // dashboard-killed.png; then starts it again from the card and waits for it to run; sets another
 // node byzantine (withhold, then honest) and sees its card say so; partitions that node from
@@ -17,6 +18,7 @@
 // or HTTP error, or when a wait (each has a deadline) times out.
 import { chromium } from "playwright-core";
 
+import { readFileSync } from "node:fs";
 import path from "node:path";
 
 const [url, shots, ...nodes] = process.argv.slice(2);
@@ -128,6 +130,19 @@ try {
   await page.click(`${total} button.invoke`);
   await page.waitForSelector(`${total} .values`, { timeout: WAIT_MS });
   result.totalDeposits = (await page.textContent(`${total} .values`))?.trim();
+  // A failing transaction shows the contract's revert reason.
+  const withdraw = '#contracts .contract[data-name=Bank] .fn[data-fn="withdraw"]';
+  await page.fill(`${withdraw} input.arg`, "1000000000000000000000");
+  await page.click(`${withdraw} button.invoke`);
+  await page.waitForSelector(`${withdraw} .out.result.bad`, { timeout: WAIT_MS });
+  result.withdrawError = (await page.textContent(`${withdraw} .out.result.bad`))?.trim();
+  // A pasted artifact in forge's shape ({abi, bytecode: {object}}) deploys too.
+  const bank = JSON.parse(readFileSync(new URL("../../node/exec/contracts/Bank.json", import.meta.url), "utf8"));
+  await page.check("#use-paste");
+  await page.fill("#artifact", JSON.stringify({ abi: bank.abi, bytecode: { object: bank.bytecode } }));
+  await page.click("#deploy");
+  const pasted = await page.waitForSelector("#contracts .contract[data-name=contract]", { timeout: WAIT_MS });
+  result.pasted = await pasted.getAttribute("data-address");
   await page.locator("#contracts").screenshot({ path: path.join(shots, "dashboard-contracts.png") });
 
   // Faults: kill the primary from its card; it shows killed, and the committee changes view.

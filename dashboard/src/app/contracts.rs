@@ -110,8 +110,9 @@ fn rpc_error(e: api::RpcError) -> String {
         .and_then(|d| abi::parse_hex(d).ok())
         .and_then(|d| abi::revert_reason(&d));
     match reason {
-        Some(r) => format!("{} — reverted: {r}", e.message),
-        None => e.message,
+        // Nodes that put the reason in the message already said it.
+        Some(r) if !e.message.contains(&r) => format!("{} — reverted: {r}", e.message),
+        _ => e.message,
     }
 }
 
