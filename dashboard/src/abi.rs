@@ -621,7 +621,8 @@ pub fn encode(params: &[Param], args: &[String]) -> Result<Vec<u8>, String> {
 }
 
 fn word_at(data: &[u8], at: usize) -> Result<&[u8], String> {
-    data.get(at..at + 32)
+    at.checked_add(32)
+        .and_then(|end| data.get(at..end))
         .ok_or_else(|| format!("data too short: {} bytes, need a word at {at}", data.len()))
 }
 
@@ -667,9 +668,10 @@ pub fn decode(params: &[Param], data: &[u8]) -> Result<Vec<Val>, String> {
             }
             let at = as_usize(w)?;
             let len = as_usize(word_at(data, at)?)?;
+            let start = at + 32; // word_at(data, at) succeeded, so this fits
             let bytes = data
-                .get(at + 32..(at + 32).saturating_add(len))
-                .ok_or_else(|| format!("{}: {len} bytes at {} run past the data", p.ty, at + 32))?;
+                .get(start..start.saturating_add(len))
+                .ok_or_else(|| format!("{}: {len} bytes at {start} run past the data", p.ty))?;
             Ok(match kind {
                 Kind::String => Val::Str(String::from_utf8_lossy(bytes).into_owned()),
                 _ => Val::Bytes(bytes.to_vec()),

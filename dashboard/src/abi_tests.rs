@@ -135,6 +135,25 @@ fn encodes_static_and_dynamic_arguments() {
 }
 
 #[test]
+fn hostile_offsets_and_lengths_are_errors() {
+    let p = [param("string")];
+    // Offset near usize::MAX, and a length running past the data.
+    let mut huge = vec![0u8; 32];
+    huge[24..].copy_from_slice(&(usize::MAX as u64).to_be_bytes());
+    assert!(decode(&p, &huge).is_err());
+    let mut long = word("0x20");
+    long.extend(word("0xffffffff"));
+    assert!(decode(&p, &long).is_err());
+    let mut over = word("0x20");
+    over.extend([0xff; 32]);
+    assert!(
+        decode(&p, &over)
+            .expect_err("u256 length")
+            .contains("too large")
+    );
+}
+
+#[test]
 fn integers_are_range_checked_and_signed_ones_round_trip() {
     let p = [param("int8")];
     for (arg, ok) in [
