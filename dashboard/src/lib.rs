@@ -2,6 +2,7 @@
 //! (`GET /feed`, protocol in [`tc_types::feed`]).
 //!
 //! Map:
+//! - [`abi`]   contract artifacts (solc/forge/hardhat JSON) and the ABI codec of the Contracts panel
 //! - [`model`] the pure reducer: feed messages → [`model::Model`] (bounded history); native tests
 //! - [`fmt`]   number/hash/time formatting shared by the panels
 //! - [`chart`] geometry of the inline SVG bar charts
@@ -9,6 +10,7 @@
 //!
 //! Build: `cargo xtask dashboard --release` (wasm32 build + wasm-bindgen, see `xtask/`).
 
+pub mod abi;
 pub mod chart;
 pub mod fmt;
 pub mod model;

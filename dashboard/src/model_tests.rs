@@ -723,3 +723,75 @@ fn text_frames_parse_or_count_errors() {
     assert!(m.last_parse_error.is_some());
     assert_eq!(m.nodes.len(), 1, "state untouched by bad frames");
 }
+
+#[test]
+fn a_snapshot_with_kept_history_fills_timeline_peers_and_storage_at_once() {
+    // What the merger's snapshot carries for a client opening the page mid-run: older
+    // committee/rotation events, peers and storage stats first, then the recent window.
+    let mut a = view("a", 1);
+    a.committee = Some(committee(5, &[1, 2]));
+    let mut recent = vec![
+        ev("a", 1, NodeEvent::PeerConnected { peer: "pb".into() }),
+        ev(
+            "a",
+            2,
+            NodeEvent::PeerRtt {
+                peer: "pb".into(),
+                rtt_us: 1_500,
+            },
+        ),
+        ev(
+            "a",
+            3,
+            NodeEvent::StorageStats {
+                tables: vec![TableStats {
+                    name: "headers".into(),
+                    live_sst_bytes: 200,
+                    estimated_keys: 10,
+                    memtable_bytes: 0,
+                    bytes_read: 0,
+                    bytes_written: 0,
+                    reads: 0,
+                    writes: 0,
+                }],
+            },
+        ),
+    ];
+    for epoch in 3..=5 {
+        let c = committee(epoch, &[1, 2]);
+        recent.push(ev(
+            "a",
+            10 * epoch,
+            NodeEvent::CommitteeElected {
+                epoch,
+                members: c.members,
+                seed: c.seed,
+                start_height: c.start_height,
+            },
+        ));
+        recent.push(ev(
+            "a",
+            10 * epoch + 1,
+            NodeEvent::RotationDone {
+                epoch,
+                first_height: epoch * 100,
+            },
+        ));
+    }
+    recent.push(ev("a", 60, block(501, 0)));
+    let mut m = Model::default();
+    m.apply(hello());
+    m.apply(snapshot(vec![a], recent, false));
+    assert_eq!(m.committees.keys().copied().collect::<Vec<_>>(), [3, 4, 5]);
+    let done: Vec<u64> = m
+        .rotations
+        .iter()
+        .filter(|r| matches!(r.step, RotationStep::Done { .. }))
+        .map(|r| r.epoch)
+        .collect();
+    assert_eq!(done, [3, 4, 5]);
+    let n = m.node("a").expect("a");
+    assert_eq!(n.peers.get("pb"), Some(&Some(1_500)));
+    assert_eq!(n.storage.as_ref().map(|(_, t)| t.len()), Some(1));
+    assert_eq!(m.max_fast_head(), 501);
+}

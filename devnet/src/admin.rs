@@ -12,6 +12,10 @@
 //!   blocks the nodes outside its group (unlisted nodes form one more group)
 //! - `POST /admin/network/heal`           every node lets every other node in again
 //! - `POST /admin/network/link`           per-link loss / delay: 501 (no `sch_netem` here)
+//!
+//! The dashboard's session token ([`AdminState::session`]) is accepted too, but only from a
+//! same-origin page on a loopback host name: see [`session_request_ok`] and docs/devnet.md
+//! ("The dashboard and the admin API").
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -36,6 +40,51 @@ pub struct AdminState {
     pub token: Arc<str>,
     /// Where the token is (named in 401 answers).
     pub token_file: Arc<str>,
+    /// The dashboard's per-start token (never written to disk), handed to the page the
+    /// launcher serves at `/` (see `feed::server::static_files`); `None`: not accepted.
+    pub session: Option<Arc<str>>,
+}
+
+/// Whether a `Host` header value names a loopback host: `127.x.x.x`, `[::1]` or `localhost`,
+/// with or without a port. A DNS-rebinding page (`evil.example` resolving to 127.0.0.1) sends
+/// its own name, so it fails this.
+pub fn loopback_host(host: &str) -> bool {
+    let name = if let Some(rest) = host.strip_prefix('[') {
+        match rest.split_once(']') {
+            Some((ip, _)) => ip,
+            None => return false,
+        }
+    } else {
+        host.rsplit_once(':').map_or(host, |(h, _)| h)
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Whether a request may use the dashboard's session token: its `Host` is a loopback name and
+/// its `Origin`, when the browser sends one, is exactly `http://<Host>` (the page the launcher
+/// served). `Err` says why not.
+pub fn session_request_ok(headers: &axum::http::HeaderMap) -> Result<(), String> {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    if !loopback_host(host) {
+        return Err(format!(
+            "the dashboard token is only accepted on a loopback host name (127.0.0.1, localhost, [::1]), not {host:?}"
+        ));
+    }
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or_default();
+        if origin != format!("http://{host}") {
+            return Err(format!(
+                "the dashboard token is only accepted from the dashboard's own origin http://{host}, not {origin:?}"
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
@@ -74,6 +123,16 @@ async fn guard(State(st): State<AdminState>, req: Request, next: Next) -> Respon
         .ok()
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
+    let session = st
+        .session
+        .as_deref()
+        .is_some_and(|s| given.is_some_and(|t| same(t.as_bytes(), s.as_bytes())));
+    if session {
+        return match session_request_ok(req.headers()) {
+            Ok(()) => next.run(req).await,
+            Err(why) => error(StatusCode::FORBIDDEN, why),
+        };
+    }
     match given {
         Some(t) if same(t.as_bytes(), st.token.as_bytes()) => next.run(req).await,
         Some(_) => error(
@@ -225,7 +284,55 @@ pub fn router(st: AdminState) -> axum::Router {
 
 #[cfg(test)]
 mod tests {
-    use super::same;
+    use super::{loopback_host, same, session_request_ok};
+    use axum::http::{HeaderMap, HeaderValue, header};
+
+    #[test]
+    fn loopback_host_names() {
+        for (host, ok) in [
+            ("127.0.0.1:8545", true),
+            ("127.0.0.1", true),
+            ("127.1.2.3:80", true),
+            ("localhost:8545", true),
+            ("LOCALHOST", true),
+            ("[::1]:8545", true),
+            ("[::1]", true),
+            ("evil.example:8545", false),
+            ("localhost.evil.example", false),
+            ("10.0.0.1:8545", false),
+            ("[::2]:1", false),
+            ("[::1", false),
+            ("", false),
+        ] {
+            assert_eq!(loopback_host(host), ok, "{host}");
+        }
+    }
+
+    #[test]
+    fn session_requests_must_be_same_origin_on_loopback() {
+        let headers = |host: &str, origin: Option<&str>| {
+            let mut h = HeaderMap::new();
+            h.insert(header::HOST, HeaderValue::from_str(host).expect("host"));
+            if let Some(o) = origin {
+                h.insert(header::ORIGIN, HeaderValue::from_str(o).expect("origin"));
+            }
+            h
+        };
+        assert!(session_request_ok(&headers("127.0.0.1:8545", None)).is_ok());
+        assert!(
+            session_request_ok(&headers("127.0.0.1:8545", Some("http://127.0.0.1:8545"))).is_ok()
+        );
+        let e = session_request_ok(&headers("127.0.0.1:8545", Some("http://evil.example")))
+            .expect_err("cross origin");
+        assert!(e.contains("evil.example"), "{e}");
+        let e = session_request_ok(&headers(
+            "evil.example:8545",
+            Some("http://evil.example:8545"),
+        ))
+        .expect_err("rebinding");
+        assert!(e.contains("loopback host name"), "{e}");
+        assert!(session_request_ok(&HeaderMap::new()).is_err());
+    }
 
     #[test]
     fn token_comparison() {

@@ -270,8 +270,10 @@ impl FeedHub {
         Self::start_with(sources, config, true)
     }
 
-    /// `follow = false` starts no upstream clients (tests feed inputs by hand).
-    fn start_with(
+    /// `follow = false` starts no upstream clients: inputs arrive only through
+    /// [`FeedHandle::input`] (unit tests, and the dashboard's synthetic 32-node replay in
+    /// `devnet/tests/dashboard_load.rs`).
+    pub fn start_with(
         sources: Vec<NodeSource>,
         config: FeedConfig,
         follow: bool,

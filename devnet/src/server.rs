@@ -32,6 +32,10 @@ pub struct Context {
     pub sup: Supervisor,
     /// The devnet's data dir.
     pub data_dir: PathBuf,
+    /// The dashboard's per-start admin token (accepted by `/admin/…` from a same-origin
+    /// loopback page, see [`crate::admin::session_request_ok`]); the dashboard plugin embeds
+    /// it in the `index.html` it serves to loopback hosts.
+    pub admin_session: std::sync::Arc<str>,
 }
 
 /// Builds a router from the launcher's [`Context`].
@@ -183,11 +187,13 @@ mod tests {
             sup: sup.clone(),
             token: Arc::from("secret"),
             token_file: Arc::from("dir/admin.token"),
+            session: Some(Arc::from("session")),
         };
         (
             Context {
                 sup,
                 data_dir: "unused".into(),
+                admin_session: Arc::from("session"),
             },
             admin,
         )
@@ -305,6 +311,49 @@ mod tests {
         let (s, b) = call(&app, "POST", "/admin/nodes/node-9/byzantine/silent", auth).await;
         assert_eq!(s, 404, "{b}");
         assert_eq!(call(&app, "POST", "/admin/network/heal", None).await.0, 401);
+    }
+
+    #[tokio::test]
+    async fn the_dashboard_session_token_needs_a_same_origin_loopback_page() {
+        let (ctx, admin) = ctx();
+        let app = app(&ctx, admin, Integrations::default());
+        let with = |host: &str, origin: Option<&str>| {
+            let mut req = Request::get("/admin/nodes")
+                .header("authorization", "Bearer session")
+                .header("host", host);
+            if let Some(o) = origin {
+                req = req.header("origin", o);
+            }
+            let app = app.clone();
+            let req = req.body(Body::empty()).expect("request");
+            async move {
+                let resp = app.oneshot(req).await.expect("infallible");
+                let status = resp.status().as_u16();
+                let body = axum::body::to_bytes(resp.into_body(), 1 << 20)
+                    .await
+                    .expect("body");
+                (status, String::from_utf8_lossy(&body).into_owned())
+            }
+        };
+        assert_eq!(with("127.0.0.1:8545", None).await, (200, "[]".into()));
+        assert_eq!(
+            with("127.0.0.1:8545", Some("http://127.0.0.1:8545")).await,
+            (200, "[]".into())
+        );
+        let (s, b) = with("127.0.0.1:8545", Some("http://evil.example")).await;
+        assert_eq!(s, 403, "{b}");
+        assert!(b.contains("own origin"), "{b}");
+        let (s, b) = with("evil.example:8545", None).await;
+        assert_eq!(s, 403, "{b}");
+        assert!(b.contains("loopback host name"), "{b}");
+        // The file token works whatever the Host (curl, scripts).
+        let req = Request::get("/admin/nodes")
+            .header("authorization", "Bearer secret")
+            .header("host", "evil.example:8545")
+            .body(Body::empty())
+            .expect("request");
+        let resp = app.clone().oneshot(req).await.expect("infallible");
+        assert_eq!(resp.status().as_u16(), 200);
     }
 
     #[tokio::test]

@@ -352,15 +352,20 @@ pub async fn run(up: Up) -> anyhow::Result<()> {
     let token_file = dir.join(TOKEN_FILE);
     datadir::write_private(&token_file, &format!("{token}\n"))?;
 
+    // The dashboard's token: in memory only, handed to the page served at `/` (docs/devnet.md).
+    let session: Arc<str> = Arc::from(hex::encode(rand::random::<[u8; 32]>()));
+
     let sup = Supervisor::new(launch, nodes, ActionLog::new());
     let ctx = Context {
         sup: sup.clone(),
         data_dir: dir.clone(),
+        admin_session: session.clone(),
     };
     let admin = AdminState {
         sup: sup.clone(),
         token: Arc::from(token.as_str()),
         token_file: Arc::from(token_file.display().to_string()),
+        session: Some(session),
     };
     let has_feed = plugins.feed.is_some();
     let has_dashboard = plugins.dashboard.is_some();

@@ -1,20 +1,23 @@
-//! The dashboard in real headless Chromium: a real 4-node network (`tc-node testnet`: one
-//! genesis, a 4-member PBFT committee over libp2p), the merged feed and the built dashboard
-//! served by the merger, the page driven by playwright-core (`e2e/js/dashboard.mjs`).
+//! The dashboard in real headless Chromium against `devnet up` (4 real nodes, a 4-member PBFT
+//! committee over libp2p; the launcher serves the merged feed, the admin API and the built
+//! dashboard), the page driven by playwright-core (`e2e/js/dashboard.mjs`): live blocks, a
+//! committee rotation, killing the primary from its card (killed, then a view change) and
+//! starting it again, a byzantine mode and a partition set and undone from the Network panel,
+//! deploying Bank and calling `deposit` from the Contracts panel.
 //!
 //! Needs the built dashboard and Debian's chromium, so it is `#[ignore]`d in a plain
 //! `cargo test`; `./dev.sh test` builds the dashboard (`cargo xtask dashboard --release`) and
 //! runs it with `TC_DASHBOARD_DIST=<dist dir> cargo test -p tc-devnet --test browser -- --ignored`.
-//! Writes `target/artifacts/dashboard.png` (repository root) and prints the figures.
+//! Saves screenshots in `<cargo target dir>/artifacts/dashboard/` (`dashboard.png`,
+//! `dashboard-killed.png`, `dashboard-contracts.png`) and prints the figures.
 mod common;
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use tc_devnet::feed::{FeedConfig, FeedHub, NodeSource, router};
-
-use common::nodes::{NetNode, Testnet, repo_root};
+use common::nodes::repo_root;
+use common::{SPEC, start_devnet};
 
 #[test]
 #[ignore = "needs the built dashboard and chromium: ./dev.sh test runs it"]
@@ -42,47 +45,35 @@ fn dashboard_renders_live_blocks_in_chromium() {
             .is_dir(),
         "run `npm ci --prefix e2e/js` first (./dev.sh test does)"
     );
-    // A real 4-node network: one genesis, a 4-member committee running PBFT over libp2p.
-    let net = Testnet::generate(4, 4);
-    let nodes = &net.nodes;
-    let _procs: Vec<_> = nodes.iter().map(NetNode::start).collect();
-    let sources: Vec<NodeSource> = nodes
-        .iter()
-        .map(|n| NodeSource {
-            key: Some(n.public_key()),
-            ..NodeSource::at(&n.name, &n.addr)
-        })
-        .collect();
+    // `devnet up` with 4 real nodes (a 4-member committee running PBFT over libp2p), its
+    // merged feed, admin API and this dashboard, on free ports.
+    let tmp = tempfile::tempdir().expect("tmp");
+    let spec = tmp.path().join("devnet.toml");
+    std::fs::write(&spec, SPEC).expect("spec");
+    let dir = tmp.path().join("net");
+    let dist_arg = dist.display().to_string();
+    let (l, _) = start_devnet(
+        &spec,
+        &dir,
+        4,
+        &["--nodes", "4", "--committee", "4", "--dashboard", &dist_arg],
+    );
+    let names: Vec<String> = (0..4).map(|i| format!("node-{i}")).collect();
 
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let hub = rt.block_on(async { FeedHub::start(sources, FeedConfig::default()) });
-    let hub = hub.expect("hub");
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let app = router(hub.handle(), Some(dist));
-    rt.spawn(async move { axum::serve(listener, app).await });
-
-    let artifacts = repo_root().join("target/artifacts");
+    let artifacts = artifacts_dir();
     std::fs::create_dir_all(&artifacts).expect("artifacts dir");
-    let shot = artifacts.join("dashboard.png");
     let started = Instant::now();
     let mut child = Command::new("node")
         .arg(&script)
-        .arg(format!("http://{addr}/"))
-        .arg(&shot)
-        .args(nodes.iter().map(|n| n.name.as_str()))
+        .arg(format!("{}/", l.url))
+        .arg(&artifacts)
+        .args(&names)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
         .expect("run node e2e/js/dashboard.mjs");
     // The script has its own waits; this is the outer deadline.
-    let status = common::wait_for("the browser check to finish", 300, || {
+    let status = common::wait_for("the browser check to finish", 480, || {
         child.try_wait().expect("poll browser check")
     });
     let mut out = String::new();
@@ -92,12 +83,12 @@ fn dashboard_renders_live_blocks_in_chromium() {
     }
     let line = out.lines().last().unwrap_or_default();
     let v: serde_json::Value = serde_json::from_str(line)
-        .unwrap_or_else(|e| panic!("browser check printed no JSON ({e}): {out}"));
+        .unwrap_or_else(|e| panic!("browser check printed no JSON ({e}): {out}\n{}", l.logs()));
     eprintln!(
         "browser check in {:.1} s: {v}",
         started.elapsed().as_secs_f64()
     );
-    assert!(status.success(), "browser check failed: {v}");
+    assert!(status.success(), "browser check failed: {v}\n{}", l.logs());
     assert_eq!(v["errors"], serde_json::json!([]), "console/page errors");
     assert_eq!(v["conn"], "live");
     assert!(v["rows"].as_u64().unwrap_or(0) > 0, "fast blocks listed");
@@ -120,7 +111,7 @@ fn dashboard_renders_live_blocks_in_chromium() {
     assert_eq!(v["forks"], 0, "the nodes agree on every block shown");
     let before = v["before"].as_array().cloned().unwrap_or_default();
     let after = v["after"].as_array().cloned().unwrap_or_default();
-    assert_eq!(before.len(), nodes.len());
+    assert_eq!(before.len(), names.len());
     for (b, a) in before.iter().zip(&after) {
         assert!(
             a.as_u64() > b.as_u64(),
@@ -136,12 +127,87 @@ fn dashboard_renders_live_blocks_in_chromium() {
     .map(|m| m.len())
     .unwrap_or(0);
     eprintln!(
-        "dashboard figures: wasm {} KiB, first render {} ms after navigation start, screenshot {}",
+        "dashboard figures: wasm {} KiB, first render {} ms after navigation start, screenshots in {}",
         wasm / 1024,
         v["firstRenderMs"],
-        shot.display()
+        artifacts.display()
     );
-    assert!(shot.is_file(), "screenshot written");
-    drop(hub);
-    rt.shutdown_timeout(Duration::from_secs(1));
+    // A committee rotation reached the timeline.
+    assert!(
+        v["epochs"].as_u64().unwrap_or(0) >= 2,
+        "a second epoch on the committee timeline: {v}"
+    );
+    // Kill the primary from its card: shown killed, and a view change follows.
+    let killed = v["killed"].as_str().unwrap_or_default();
+    assert!(names.iter().any(|n| n == killed), "killed a node: {v}");
+    assert!(
+        v["killResult"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("now killed"),
+        "{v}"
+    );
+    assert!(v["viewChanges"].as_u64().unwrap_or(0) >= 1, "{v}");
+    let (_, list) = common::get(&format!("{}/admin/nodes", l.url), Some(&l.token()));
+    let entry = list
+        .as_array()
+        .and_then(|a| a.iter().find(|n| n["name"] == killed))
+        .cloned()
+        .unwrap_or_default();
+    // Restarted from the UI afterwards.
+    assert_eq!(entry["status"], "running", "{entry}");
+    assert!(entry["starts"].as_u64().unwrap_or(0) >= 2, "{entry}");
+    // Byzantine mode and a partition from the UI, both undone.
+    assert_eq!(v["byzantine"], "byzantine: withhold", "{v}");
+    let cut = v["partition"].as_str().unwrap_or_default();
+    assert!(cut.contains(" | "), "two groups shown: {v}");
+    assert_eq!(v["healed"], true, "{v}");
+    let (_, net) = common::get(&format!("{}/admin/network", l.url), Some(&l.token()));
+    assert_eq!(net["partition"], serde_json::Value::Null, "healed: {net}");
+    // Bank deployed from the UI, deposit sent, its receipt and Deposit event shown.
+    let bank = v["bank"].as_str().unwrap_or_default();
+    assert!(bank.starts_with("0x") && bank.len() == 42, "{v}");
+    assert!(
+        v["depositEvent"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("amount = 10000000000000000"),
+        "{v}"
+    );
+    assert_eq!(v["totalDeposits"], "10000000000000000", "{v}");
+    let withdraw = v["withdrawError"].as_str().unwrap_or_default();
+    assert!(
+        withdraw.contains("Bank: insufficient balance"),
+        "revert reason shown: {v}"
+    );
+    let pasted = v["pasted"].as_str().unwrap_or_default();
+    assert!(
+        pasted.len() == 42 && pasted != bank,
+        "pasted artifact deployed: {v}"
+    );
+    let code = common::rpc(&l.url, "eth_getCode", serde_json::json!([bank, "latest"]));
+    assert!(
+        code.as_ref()
+            .and_then(|c| c.as_str())
+            .is_some_and(|c| c.len() > 2),
+        "code at {bank}: {code:?}"
+    );
+    for f in [
+        "dashboard.png",
+        "dashboard-killed.png",
+        "dashboard-contracts.png",
+    ] {
+        assert!(artifacts.join(f).is_file(), "screenshot {f} written");
+    }
+}
+
+/// `<cargo target dir>/artifacts/dashboard` (this test binary lives in `<target>/<profile>/deps`).
+fn artifacts_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let target = exe
+        .ancestors()
+        .nth(3)
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_else(|| repo_root().join("target"));
+    target.join("artifacts/dashboard")
 }

@@ -12,7 +12,10 @@ use wasm_bindgen::prelude::wasm_bindgen;
 use crate::fmt;
 use crate::model::Model;
 
+mod api;
 mod chains;
+mod contracts;
+mod faults;
 mod feed;
 mod panels;
 
@@ -97,6 +100,7 @@ fn App() -> impl IntoView {
                 {chains::mempool(ctx)}
                 {chains::storage(ctx)}
                 {panels::actions(ctx)}
+                {contracts::contracts()}
             </div>
         </main>
         <footer>
@@ -168,6 +172,7 @@ fn header(ctx: Ctx) -> impl IntoView {
                 <a href="#chains">"Chains"</a>
                 <a href="#mempool">"Mempool"</a>
                 <a href="#storage">"Storage"</a>
+                <a href="#contracts">"Contracts"</a>
             </nav>
             <div class="summary">{summary}</div>
             <span id="conn" class=move || conn().0>{move || conn().1}</span>

@@ -2,7 +2,7 @@
 use leptos::prelude::*;
 use tc_types::{ActionResult, PbftPhase, PubKey};
 
-use super::Ctx;
+use super::{Ctx, faults};
 use crate::fmt;
 use crate::model::{Model, NodeState, RotationStep};
 
@@ -17,25 +17,52 @@ fn empty(text: &'static str) -> AnyView {
     view! { <p class="empty">{text}</p> }.into_any()
 }
 
-/// Node cards: status, role, heads, peers, mempool, last event.
+/// Node cards: status, role, heads, peers, mempool, last event, and the fault actions.
+///
+/// One card per node, keyed by name: its figures re-render with the model, its controls
+/// ([`faults::node_actions`]) are built once.
 pub(crate) fn network(ctx: Ctx) -> impl IntoView {
-    let cards = move || {
-        let now = ctx.now();
+    let f = faults::Faults::new(ctx);
+    let names = move || {
         ctx.with(|m| {
-            if m.nodes.is_empty() {
-                return empty("waiting for the feed's snapshot…");
-            }
             m.nodes
                 .iter()
-                .map(|n| node_card(n, now))
-                .collect_view()
-                .into_any()
+                .map(|n| n.view.name.clone())
+                .collect::<Vec<_>>()
         })
+    };
+    let waiting = move || {
+        ctx.with(|m| m.nodes.is_empty())
+            .then(|| empty("waiting for the feed's snapshot…"))
+    };
+    let card = move |name: String| {
+        let status = {
+            let name = name.clone();
+            move || ctx.with(|m| m.node(&name).map_or("", |n| n.view.status.as_str()))
+        };
+        let body = {
+            let name = name.clone();
+            move || {
+                let now = ctx.now();
+                ctx.with(|m| m.node(&name).map(|n| node_card(n, now)))
+            }
+        };
+        let actions = faults::node_actions(ctx, f, name.clone());
+        view! {
+            <article class="card node" data-node=name data-status=status>
+                {body}
+                {actions}
+            </article>
+        }
     };
     view! {
         <section id="network" class="panel wide">
             <h2>"Network"</h2>
-            <div class="cards">{cards}</div>
+            {faults::network_bar(f)}
+            {waiting}
+            <div class="cards">
+                <For each=names key=|n: &String| n.clone() children=card />
+            </div>
         </section>
     }
 }
@@ -63,7 +90,6 @@ fn node_card(n: &NodeState, now: u64) -> impl IntoView + use<> {
         ("chain id", v.chain_id.map_or("—".into(), |c| c.to_string())),
     ];
     view! {
-        <article class="card node" data-node=v.name.clone() data-status=v.status.as_str()>
             <div class="card-head">
                 <span class="name">{v.name.clone()}</span>
                 <span class=fmt::status_class(v.status)>{v.status.as_str()}</span>
@@ -90,7 +116,6 @@ fn node_card(n: &NodeState, now: u64) -> impl IntoView + use<> {
             {v.reason.clone().map(|r| view! { <p class="reason">{r}</p> })}
             {n.resynced.then(|| view! { <p class="reason">"re-synced: some events may be missing"</p> })}
             <a class="rpc" href=v.rpc.clone()>{v.rpc.clone()}</a>
-        </article>
     }
 }
 
@@ -198,7 +223,7 @@ fn view_changes_list(m: &Model) -> AnyView {
                 format!("new primary #{p}")
             });
             view! {
-                <div class="row">
+                <div class="row vc">
                     <span class="tag">{r.node.clone()}</span>
                     {format!(" epoch {} view {} → {}: ", r.epoch, r.from_view, r.to_view)}
                     <span class="dim">{r.reason.clone()}</span>

@@ -33,7 +33,9 @@ pub fn integrations(dist: Option<PathBuf>) -> Integrations {
             }
         }
     });
-    let dashboard = dist.map(|dir| -> Plugin { Box::new(move |_: &Context| static_files(dir)) });
+    let dashboard = dist.map(|dir| -> Plugin {
+        Box::new(move |ctx: &Context| static_files(dir, Some(ctx.admin_session.clone())))
+    });
     Integrations {
         feed: Some(feed),
         dashboard,

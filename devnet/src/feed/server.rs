@@ -1,10 +1,11 @@
 //! HTTP side of the merger: `GET /feed` (WebSocket) and the dashboard's static files.
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path as UrlPath, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::sync::broadcast;
@@ -18,7 +19,7 @@ use super::{FeedHandle, Shared};
 pub fn router(feed: FeedHandle, dist: Option<PathBuf>) -> Router {
     let r = Router::new().route("/feed", get(upgrade)).with_state(feed);
     match dist {
-        Some(dir) => r.merge(static_files(dir)),
+        Some(dir) => r.merge(static_files(dir, None)),
         None => r,
     }
 }
@@ -93,24 +94,70 @@ async fn send(socket: &mut WebSocket, frame: Utf8Bytes, deadline: std::time::Dur
     )
 }
 
+/// The dashboard's files and, optionally, the admin session token its `index.html` carries.
+#[derive(Clone, Debug)]
+struct Dist {
+    dir: PathBuf,
+    session: Option<Arc<str>>,
+}
+
+/// The `<meta>` tag `index.html` gets when the page may use the admin API (read by the
+/// dashboard's `app/api.rs`).
+pub const SESSION_META: &str = "tc-admin-session";
+
 /// Serve the flat directory `dir`: `GET /` is `index.html`, `GET /{file}` a file in it
 /// (plain names only: letters, digits, `.`, `-`, `_`; no sub-directories).
-pub fn static_files(dir: PathBuf) -> Router {
+///
+/// With `session`, `index.html` served to a request whose `Host` is a loopback name carries
+/// `<meta name="tc-admin-session" content="<token>">` before `</head>` (and `Cache-Control:
+/// no-store`), so the page can call `/admin/…`; any other `Host` (e.g. a DNS-rebinding name)
+/// gets the plain file, and the dashboard shows its fault actions as unavailable.
+pub fn static_files(dir: PathBuf, session: Option<Arc<str>>) -> Router {
     Router::new()
         .route("/", get(index))
         .route("/{file}", get(file))
-        .with_state(dir)
+        .with_state(Dist { dir, session })
 }
 
-async fn index(State(dir): State<PathBuf>) -> Response {
-    serve_file(&dir, "index.html").await
+async fn index(State(dist): State<Dist>, headers: HeaderMap) -> Response {
+    let session = dist.session.as_deref().filter(|_| {
+        headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .is_some_and(crate::admin::loopback_host)
+    });
+    let Some(token) = session else {
+        return serve_file(&dist.dir, "index.html").await;
+    };
+    let path = dist.dir.join("index.html");
+    let read = tokio::task::spawn_blocking(move || std::fs::read_to_string(path))
+        .await
+        .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+    match read {
+        Ok(html) => {
+            let meta = format!(r#"<meta name="{SESSION_META}" content="{token}">"#);
+            let html = match html.find("</head>") {
+                Some(at) => format!("{}{meta}{}", &html[..at], &html[at..]),
+                None => format!("{meta}{html}"),
+            };
+            (
+                [
+                    (header::CONTENT_TYPE, content_type("index.html")),
+                    (header::CACHE_CONTROL, "no-store"),
+                ],
+                html,
+            )
+                .into_response()
+        }
+        Err(_) => serve_file(&dist.dir, "index.html").await,
+    }
 }
 
-async fn file(State(dir): State<PathBuf>, UrlPath(name): UrlPath<String>) -> Response {
+async fn file(State(dist): State<Dist>, UrlPath(name): UrlPath<String>) -> Response {
     if !is_plain_name(&name) {
         return (StatusCode::NOT_FOUND, "not found").into_response();
     }
-    serve_file(&dir, &name).await
+    serve_file(&dist.dir, &name).await
 }
 
 fn is_plain_name(name: &str) -> bool {
@@ -187,6 +234,48 @@ mod tests {
         assert_eq!(content_type("x_bg.wasm"), "application/wasm");
         assert_eq!(content_type("x.js"), "text/javascript; charset=utf-8");
         assert_eq!(content_type("README"), "application/octet-stream");
+    }
+
+    #[tokio::test]
+    async fn index_carries_the_session_token_only_for_loopback_hosts() {
+        use tower::ServiceExt;
+        let dir = tempfile::tempdir().expect("tmp");
+        std::fs::write(
+            dir.path().join("index.html"),
+            "<html><head><title>t</title></head><body></body></html>",
+        )
+        .expect("index");
+        let app = static_files(dir.path().into(), Some(Arc::from("s3cret")));
+        let get = |host: &'static str| {
+            let app = app.clone();
+            async move {
+                let req = axum::http::Request::get("/")
+                    .header(header::HOST, host)
+                    .body(axum::body::Body::empty())
+                    .expect("request");
+                let res = app.oneshot(req).await.expect("response");
+                let cache = res.headers().get(header::CACHE_CONTROL).cloned();
+                let body = axum::body::to_bytes(res.into_body(), 1 << 20)
+                    .await
+                    .expect("body");
+                (String::from_utf8_lossy(&body).into_owned(), cache)
+            }
+        };
+        let (html, cache) = get("127.0.0.1:8545").await;
+        assert!(
+            html.contains(r#"<meta name="tc-admin-session" content="s3cret"></head>"#),
+            "{html}"
+        );
+        assert_eq!(
+            cache.as_ref().and_then(|c| c.to_str().ok()),
+            Some("no-store")
+        );
+        assert!(get("localhost:1").await.0.contains("s3cret"));
+        let (html, _) = get("evil.example:8545").await;
+        assert!(
+            !html.contains("s3cret") && html.contains("<title>t</title>"),
+            "{html}"
+        );
     }
 
     #[tokio::test]

@@ -1,7 +1,8 @@
-//! The merger's pure state: one [`NodeView`] per node, a window of recent events and actions.
-//! Inputs from the node streams and the launcher go in, the [`FeedMessage`] to broadcast
-//! comes out. No I/O, no clock: unit-tested step by step.
-use std::collections::{HashSet, VecDeque};
+//! The merger's pure state: one [`NodeView`] per node, a window of recent events and actions,
+//! and the older events a new client still needs ([`Kept`]). Inputs from the node streams and
+//! the launcher go in, the [`FeedMessage`] to broadcast comes out. No I/O, no clock:
+//! unit-tested step by step.
+use std::collections::{BTreeMap, HashSet, VecDeque};
 
 use tc_types::{
     Action, Committee, FeedEvent, FeedMessage, NodeEvent, NodeSnapshot, NodeStatus, NodeView,
@@ -63,6 +64,11 @@ pub struct Limits {
     pub recent_events: usize,
     /// Actions kept for the snapshot's `actions`.
     pub actions: usize,
+    /// Epochs whose committee and rotation events the snapshot carries even after they left
+    /// the `recent` window (the committee timeline a new client starts with).
+    pub rotation_epochs: u64,
+    /// Upper bound on those kept committee/rotation events (all nodes together).
+    pub rotation_events: usize,
 }
 
 impl Default for Limits {
@@ -70,7 +76,99 @@ impl Default for Limits {
         Self {
             recent_events: 512,
             actions: 100,
+            rotation_epochs: 8,
+            rotation_events: 2048,
         }
+    }
+}
+
+/// An event with its arrival number.
+type Arrived = (u64, FeedEvent);
+
+/// Events older than the `recent` window that a new client still needs, each with its
+/// arrival number (so the snapshot can put them back in arrival order, before the window):
+/// the committee and rotation events of the last [`Limits::rotation_epochs`] epochs, each
+/// node's connected peers (and their latest RTT) and its latest storage statistics.
+#[derive(Clone, Debug, Default)]
+struct Kept {
+    rotations: VecDeque<Arrived>,
+    /// Highest epoch seen in a committee or rotation event.
+    top_epoch: u64,
+    /// (node, peer) → its `peer_connected` and latest `peer_rtt`.
+    peers: BTreeMap<(String, String), (Arrived, Option<Arrived>)>,
+    /// node → its latest `storage_stats`.
+    storage: BTreeMap<String, Arrived>,
+}
+
+/// The epoch of a committee or rotation event.
+fn rotation_epoch(e: &NodeEvent) -> Option<u64> {
+    match e {
+        NodeEvent::CommitteeElected { epoch, .. }
+        | NodeEvent::RotationScheduled { epoch, .. }
+        | NodeEvent::RotationStarted { epoch, .. }
+        | NodeEvent::RotationDone { epoch, .. } => Some(*epoch),
+        _ => None,
+    }
+}
+
+impl Kept {
+    fn note(&mut self, at: u64, e: &FeedEvent, limits: &Limits) {
+        match &e.event {
+            NodeEvent::NodeStarted { .. } => {
+                // A (re)started process has no peers yet.
+                self.peers.retain(|(node, _), _| *node != e.node);
+            }
+            NodeEvent::PeerConnected { peer } => {
+                self.peers
+                    .insert((e.node.clone(), peer.clone()), ((at, e.clone()), None));
+            }
+            NodeEvent::PeerDisconnected { peer } => {
+                self.peers.remove(&(e.node.clone(), peer.clone()));
+            }
+            NodeEvent::PeerRtt { peer, .. } => {
+                if let Some((_, rtt)) = self.peers.get_mut(&(e.node.clone(), peer.clone())) {
+                    *rtt = Some((at, e.clone()));
+                }
+            }
+            NodeEvent::StorageStats { .. } => {
+                self.storage.insert(e.node.clone(), (at, e.clone()));
+            }
+            other => {
+                let Some(epoch) = rotation_epoch(other) else {
+                    return;
+                };
+                self.top_epoch = self.top_epoch.max(epoch);
+                let floor = self
+                    .top_epoch
+                    .saturating_sub(limits.rotation_epochs.saturating_sub(1));
+                if limits.rotation_events == 0 || epoch < floor {
+                    return;
+                }
+                self.rotations.push_back((at, e.clone()));
+                self.rotations
+                    .retain(|(_, k)| rotation_epoch(&k.event).is_some_and(|ep| ep >= floor));
+                while self.rotations.len() > limits.rotation_events {
+                    self.rotations.pop_front();
+                }
+            }
+        }
+    }
+
+    /// The kept events that arrived before `before`, in arrival order.
+    fn older_than(&self, before: u64) -> Vec<FeedEvent> {
+        let peers = self
+            .peers
+            .values()
+            .flat_map(|(connected, rtt)| std::iter::once(connected).chain(rtt.iter()));
+        let mut out: Vec<&Arrived> = self
+            .rotations
+            .iter()
+            .chain(peers)
+            .chain(self.storage.values())
+            .filter(|(at, _)| *at < before)
+            .collect();
+        out.sort_by_key(|(at, _)| *at);
+        out.into_iter().map(|(_, e)| e.clone()).collect()
     }
 }
 
@@ -80,7 +178,11 @@ pub struct MergeState {
     nodes: Vec<NodeView>,
     /// Nodes whose event stream is connected and synced (snapshot seen, no failure since).
     synced: HashSet<String>,
-    recent: VecDeque<FeedEvent>,
+    /// The latest events with their arrival numbers.
+    recent: VecDeque<Arrived>,
+    /// Arrival number of the next event.
+    arrivals: u64,
+    kept: Kept,
     actions: VecDeque<Action>,
     limits: Limits,
 }
@@ -92,6 +194,8 @@ impl MergeState {
             nodes,
             synced: HashSet::new(),
             recent: VecDeque::new(),
+            arrivals: 0,
+            kept: Kept::default(),
             actions: VecDeque::new(),
             limits,
         }
@@ -111,11 +215,16 @@ impl MergeState {
         self.nodes.iter_mut().find(|n| n.name == name)
     }
 
-    /// The snapshot a new (or resyncing) client gets.
+    /// The snapshot a new (or resyncing) client gets: `recent` is the kept older events
+    /// (committees and rotations of the last epochs, peers, storage statistics) that left the
+    /// window, then the window, all in arrival order.
     pub fn snapshot(&self, resync: bool) -> FeedMessage {
+        let window_start = self.recent.front().map_or(self.arrivals, |(at, _)| *at);
+        let mut recent = self.kept.older_than(window_start);
+        recent.extend(self.recent.iter().map(|(_, e)| e.clone()));
         FeedMessage::Snapshot {
             nodes: self.nodes.clone(),
-            recent: self.recent.iter().cloned().collect(),
+            recent,
             actions: self.actions.iter().cloned().collect(),
             resync,
         }
@@ -171,11 +280,14 @@ impl MergeState {
                     .map(|e| FeedEvent::tag(node.clone(), e))
                     .collect();
                 for e in &tagged {
+                    let at = self.arrivals;
+                    self.arrivals += 1;
+                    self.kept.note(at, e, &self.limits);
                     if self.recent.len() >= self.limits.recent_events {
                         self.recent.pop_front();
                     }
                     if self.limits.recent_events > 0 {
-                        self.recent.push_back(e.clone());
+                        self.recent.push_back((at, e.clone()));
                     }
                 }
                 (!tagged.is_empty()).then_some(FeedMessage::Events { events: tagged })
@@ -305,6 +417,7 @@ mod tests {
             Limits {
                 recent_events: 3,
                 actions: 2,
+                ..Limits::default()
             },
         )
     }
@@ -464,6 +577,151 @@ mod tests {
             }),
             None
         );
+    }
+
+    fn stamped(seq: u64, event: NodeEvent) -> Stamped {
+        Stamped {
+            seq,
+            time_ms: seq,
+            event,
+        }
+    }
+
+    #[test]
+    fn snapshots_keep_recent_rotations_peers_and_storage_beyond_the_window() {
+        let mut s = MergeState::new(
+            ["a", "b"]
+                .iter()
+                .map(|n| NodeView::new(*n, format!("http://{n}"), None))
+                .collect(),
+            Limits {
+                recent_events: 4,
+                actions: 2,
+                rotation_epochs: 3,
+                rotation_events: 100,
+            },
+        );
+        let mut seq = 0;
+        let mut feed = |s: &mut MergeState, node: &str, event: NodeEvent| {
+            seq += 1;
+            s.apply(Input::Events {
+                node: node.into(),
+                events: vec![stamped(seq, event)],
+            });
+        };
+        let peer = |p: &str| NodeEvent::PeerConnected { peer: p.into() };
+        feed(&mut s, "a", peer("p1"));
+        feed(&mut s, "a", peer("p2"));
+        feed(
+            &mut s,
+            "a",
+            NodeEvent::PeerRtt {
+                peer: "p1".into(),
+                rtt_us: 5,
+            },
+        );
+        feed(
+            &mut s,
+            "a",
+            NodeEvent::PeerRtt {
+                peer: "p1".into(),
+                rtt_us: 7,
+            },
+        );
+        feed(
+            &mut s,
+            "a",
+            NodeEvent::PeerDisconnected { peer: "p2".into() },
+        );
+        feed(&mut s, "b", NodeEvent::StorageStats { tables: vec![] });
+        feed(&mut s, "b", NodeEvent::StorageStats { tables: vec![] });
+        for epoch in 1..=5 {
+            for node in ["a", "b"] {
+                feed(
+                    &mut s,
+                    node,
+                    NodeEvent::CommitteeElected {
+                        epoch,
+                        members: vec![],
+                        seed: B256::ZERO,
+                        start_height: epoch * 10,
+                    },
+                );
+            }
+            feed(
+                &mut s,
+                "a",
+                NodeEvent::RotationDone {
+                    epoch,
+                    first_height: epoch * 10,
+                },
+            );
+        }
+        // Push everything out of the window of 4.
+        for i in 0..6 {
+            feed(&mut s, "b", committed(0, i).event);
+        }
+        let FeedMessage::Snapshot { recent, .. } = s.snapshot(false) else {
+            panic!("snapshot");
+        };
+        let shown: Vec<String> = recent
+            .iter()
+            .map(|e| {
+                let what = match &e.event {
+                    NodeEvent::PeerConnected { peer } => format!("+{peer}"),
+                    NodeEvent::PeerRtt { rtt_us, .. } => format!("rtt{rtt_us}"),
+                    NodeEvent::StorageStats { .. } => "storage".into(),
+                    NodeEvent::CommitteeElected { epoch, .. } => format!("committee{epoch}"),
+                    NodeEvent::RotationDone { epoch, .. } => format!("done{epoch}"),
+                    NodeEvent::FastBlockCommitted { number, .. } => format!("block{number}"),
+                    other => format!("{other:?}"),
+                };
+                format!("{}:{}:{what}", e.node, e.seq)
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                // a's connected peer (p2 left) with its latest RTT; b's latest storage stats;
+                // then the last 3 epochs' committee and rotation events; then the window.
+                "a:1:+p1",
+                "a:4:rtt7",
+                "b:7:storage",
+                "a:14:committee3",
+                "b:15:committee3",
+                "a:16:done3",
+                "a:17:committee4",
+                "b:18:committee4",
+                "a:19:done4",
+                "a:20:committee5",
+                "b:21:committee5",
+                "a:22:done5",
+                "b:25:block2",
+                "b:26:block3",
+                "b:27:block4",
+                "b:28:block5",
+            ]
+        );
+        // Kept events still in the window are not sent twice; a restart clears the node's peers.
+        feed(&mut s, "a", peer("p3"));
+        feed(
+            &mut s,
+            "a",
+            NodeEvent::NodeStarted {
+                node: "a".into(),
+                chain_id: 1,
+                fast_head: 0,
+                snail_head: 0,
+            },
+        );
+        let FeedMessage::Snapshot { recent, .. } = s.snapshot(false) else {
+            panic!("snapshot");
+        };
+        let peers = recent
+            .iter()
+            .filter(|e| matches!(e.event, NodeEvent::PeerConnected { .. }))
+            .count();
+        assert_eq!(peers, 1, "p3 once, in the window; p1 gone with the restart");
     }
 
     #[test]

@@ -198,7 +198,10 @@ pub enum FeedMessage {
     Snapshot {
         /// Every node of the devnet, in launcher order.
         nodes: Vec<NodeView>,
-        /// A bounded window of the latest events (oldest first).
+        /// A bounded window of the latest events, preceded by the older events a new client
+        /// still needs (the committees and rotations of the last epochs, each node's connected
+        /// peers with their latest RTT, each node's latest storage statistics); all in the
+        /// order the merger received them, oldest first.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         recent: Vec<FeedEvent>,
         /// A bounded window of the latest actions (oldest first).
