@@ -412,18 +412,32 @@ impl Pbft {
         self.timers.peek().map(|Reverse((at, _, _))| *at)
     }
 
-    /// Fire every due timer.
-    pub fn fire_due(&mut self, chain: &ChainStore, now: Instant) -> anyhow::Result<Vec<Effect>> {
+    /// Fire every due timer. `hold_progress` = `Some(t)` while the next fast height cannot be
+    /// proposed by anyone because its epoch (or whether it ends one) is not determined yet
+    /// (the fast chain ran `switch_margin` blocks ahead of what the snail chain checkpointed): progress timeouts
+    /// are then postponed by `t` instead of starting a view change that no primary could end.
+    pub fn fire_due(
+        &mut self,
+        chain: &ChainStore,
+        now: Instant,
+        hold_progress: Option<Duration>,
+    ) -> anyhow::Result<Vec<Effect>> {
         let mut fx = Vec::new();
+        let mut postponed = Vec::new();
         while let Some(Reverse((at, epoch, kind))) = self.timers.peek().copied() {
             if at > now {
                 break;
             }
             self.timers.pop();
+            if let (Some(t), TimeoutKind::Progress { .. }) = (hold_progress, kind) {
+                postponed.push(Reverse((now + t, epoch, kind)));
+                continue;
+            }
             if self.engines.contains_key(&epoch) {
                 fx.extend(self.step(chain, epoch, Input::Timeout(kind))?);
             }
         }
+        self.timers.extend(postponed);
         // Timers of stopped engines are dropped lazily above; keep the heap small.
         if self.timers.len() > 10_000 {
             let engines = &self.engines;

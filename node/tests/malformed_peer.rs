@@ -118,7 +118,7 @@ async fn malformed_bytes_on_every_topic_and_protocol_are_penalised() {
 
     // One penalty per channel, each naming what was wrong.
     let wanted = [
-        "tc/tx/1: transaction does not decode",
+        "tc/txs/2: transaction batch does not decode",
         "tc/fast/1: certified block does not decode",
         "tc/snail/1: snail block does not decode",
         "malformed consensus message",

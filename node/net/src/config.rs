@@ -58,7 +58,7 @@ pub struct NetConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MessageLimits {
-    /// `tc/tx/1` (default 128 KiB).
+    /// `tc/txs/2` transaction batches (default 128 KiB).
     pub tx: usize,
     /// `tc/fast/1` certified fast blocks (default 4 MiB).
     pub fast_block: usize,

@@ -13,7 +13,7 @@
 //! - `codec`       length-prefixed, length-limited bytes codec for request-response
 //! - [`error`]     error types
 //!
-//! Stack: TCP + noise + yamux. Gossip topics `tc/tx/1`, `tc/fast/1`, `tc/snail/1`,
+//! Stack: TCP + noise + yamux. Gossip topics `tc/txs/2`, `tc/fast/1`, `tc/snail/1`,
 //! `tc/consensus/1`; messages are content-addressed (sha256 of topic and payload) and relayed
 //! only after the shell reports [`Validation::Accept`].
 

@@ -9,7 +9,7 @@ use crate::config::MessageLimits;
 /// Gossipsub topics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Topic {
-    /// `tc/tx/1`: transactions.
+    /// `tc/txs/2`: batches of transactions (tc-wire `TxBatch`).
     Tx,
     /// `tc/fast/1`: certified fast blocks.
     FastBlock,
@@ -31,7 +31,7 @@ impl Topic {
     /// Topic string on the wire.
     pub fn name(self) -> &'static str {
         match self {
-            Topic::Tx => "tc/tx/1",
+            Topic::Tx => "tc/txs/2",
             Topic::FastBlock => "tc/fast/1",
             Topic::SnailBlock => "tc/snail/1",
             Topic::Consensus => "tc/consensus/1",

@@ -288,7 +288,7 @@ async fn oversized_frames_are_penalised_and_node_keeps_working() {
         "/tc/sync/1: oversized frame: 10000 bytes announced, limit 4096"
     );
 
-    // Oversized gossip on tc/tx/1.
+    // Oversized gossip on tc/txs/2.
     nodes[1]
         .handle
         .publish(Topic::Tx, vec![9u8; 10_000])
@@ -303,7 +303,7 @@ async fn oversized_frames_are_penalised_and_node_keeps_working() {
         .await;
     assert_eq!(
         reason,
-        "oversized gossip on tc/tx/1: 10000 bytes, limit 4096"
+        "oversized gossip on tc/txs/2: 10000 bytes, limit 4096"
     );
 
     // Still works: a small request round-trips.
@@ -418,16 +418,17 @@ async fn strikes_ban_then_blocked_peer_cannot_connect() {
     }
 }
 
-/// A peer speaking gossipsub without signatures (our topics require them): gossipsub drops its
-/// messages on its own; the score drop becomes a strike and a `Penalised` event.
+/// A peer signing its gossipsub messages (our topics are anonymous: payloads authenticate
+/// themselves): gossipsub drops its messages on its own; the score drop becomes a strike and a
+/// `Penalised` event.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn unsigned_gossip_from_a_rogue_peer_is_penalised() {
+async fn signed_gossip_from_a_rogue_peer_is_penalised() {
     use futures::StreamExt;
     use libp2p::{gossipsub, noise, swarm::SwarmEvent, tcp, yamux};
     init_tracing();
     let mut node = TestNode::start(test_config(Vec::new()), key(20)).await;
     let cfg = gossipsub::ConfigBuilder::default()
-        .validation_mode(gossipsub::ValidationMode::Anonymous)
+        .validation_mode(gossipsub::ValidationMode::Strict)
         .heartbeat_interval(Duration::from_millis(100))
         .build()
         .expect("config");
@@ -439,11 +440,11 @@ async fn unsigned_gossip_from_a_rogue_peer_is_penalised() {
             yamux::Config::default,
         )
         .expect("tcp")
-        .with_behaviour(|_| {
+        .with_behaviour(|k| {
             gossipsub::Behaviour::<
                 gossipsub::IdentityTransform,
                 gossipsub::AllowAllSubscriptionFilter,
-            >::new(gossipsub::MessageAuthenticity::Anonymous, cfg)
+            >::new(gossipsub::MessageAuthenticity::Signed(k.clone()), cfg)
             .expect("gossipsub")
         })
         .expect("behaviour")
@@ -453,7 +454,7 @@ async fn unsigned_gossip_from_a_rogue_peer_is_penalised() {
     let topic = gossipsub::IdentTopic::new(Topic::Tx.name());
     rogue.behaviour_mut().subscribe(&topic).expect("subscribe");
     rogue.dial(node.addr.clone()).expect("dial");
-    // Drive the rogue until the node's subscription is known, then publish unsigned junk.
+    // Drive the rogue until the node's subscription is known, then publish signed junk.
     tokio::time::timeout(DEADLINE, async {
         loop {
             if let SwarmEvent::Behaviour(gossipsub::Event::Subscribed { .. }) =
@@ -467,7 +468,7 @@ async fn unsigned_gossip_from_a_rogue_peer_is_penalised() {
     .expect("node's subscription seen");
     rogue
         .behaviour_mut()
-        .publish(topic, b"unsigned".to_vec())
+        .publish(topic, b"signed".to_vec())
         .expect("publish");
     let driver = tokio::spawn(async move {
         loop {
@@ -475,9 +476,9 @@ async fn unsigned_gossip_from_a_rogue_peer_is_penalised() {
         }
     });
     let reason = node
-        .wait_for("penalty for unsigned gossip", DEADLINE, |ev| match ev {
+        .wait_for("penalty for signed gossip", DEADLINE, |ev| match ev {
             NetEvent::Penalised { peer, reason, .. } if *peer == rogue_id => Some(reason.clone()),
-            NetEvent::Gossip { .. } => panic!("unsigned gossip delivered"),
+            NetEvent::Gossip { .. } => panic!("signed gossip delivered"),
             _ => None,
         })
         .await;

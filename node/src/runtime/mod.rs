@@ -42,6 +42,12 @@ use network::{Internal, Net, PeerState};
 
 /// Capacity of the API → loop command channel.
 pub const COMMAND_BUFFER: usize = 8_192;
+/// Most transactions in one `tc/txs/2` gossip batch.
+const GOSSIP_BATCH_TXS: usize = 1_024;
+/// How often transactions that stay pooled are gossiped again.
+const REGOSSIP_INTERVAL: Duration = Duration::from_secs(2);
+/// Most transactions re-gossiped per tick.
+const REGOSSIP_MAX_TXS: usize = 16_384;
 
 /// Requests from the API to the event loop.
 #[derive(Debug)]
@@ -177,6 +183,14 @@ pub struct Node {
     orphans: BTreeMap<B256, Vec<SnailBlock>>,
     /// (epoch, view, seq) of our last proposal.
     last_proposal: Option<(u64, u64, u64)>,
+    /// Raw transactions admitted from the API and not yet gossiped, with their total size:
+    /// published as one `TxBatch` when the command queue runs dry or the batch is full.
+    gossip_txs: Vec<Vec<u8>>,
+    gossip_bytes: usize,
+    /// Pool hashes at the last re-gossip tick (true once re-gossiped): those still pooled at
+    /// the next tick are gossiped again, once (gossipsub drops messages when a peer's send
+    /// queue is full).
+    regossip_marks: std::collections::HashMap<B256, bool>,
     /// Wall time of the last commit (ms).
     last_commit_ms: u64,
     net: Option<Net>,
@@ -250,6 +264,9 @@ impl Node {
             held: BTreeMap::new(),
             orphans: BTreeMap::new(),
             last_proposal: None,
+            gossip_txs: Vec::new(),
+            gossip_bytes: 0,
+            regossip_marks: Default::default(),
             last_commit_ms: now_ms(),
             net: None,
             peers: BTreeMap::new(),
@@ -300,6 +317,8 @@ impl Node {
         let mut tick = tokio::time::interval(Duration::from_millis(tick_ms));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let mut stats_timer = tokio::time::interval(Duration::from_secs(5));
+        let mut regossip_timer = tokio::time::interval(REGOSSIP_INTERVAL);
+        regossip_timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut sync_timer =
             tokio::time::interval(Duration::from_millis(self.cfg.consensus.sync_interval_ms));
         sync_timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -325,7 +344,13 @@ impl Node {
                 Some(msg) = self.internal.1.recv() => self.on_internal(msg),
                 // 3. PBFT timers.
                 () = tokio::time::sleep_until(deadline.into()) => {
-                    match self.pbft.fire_due(&self.chain, Instant::now()) {
+                    let (head, _) = self.head();
+                    let hold = self
+                        .schedule
+                        .next_committee_field(head + 1, self.snail.tree())
+                        .is_none()
+                        .then(|| Duration::from_millis(self.cfg.consensus.view_timeout_ms));
+                    match self.pbft.fire_due(&self.chain, Instant::now(), hold) {
                         Ok(fx) => self.apply(fx),
                         Err(e) => tracing::error!(error = %e, "consensus timer failed"),
                     }
@@ -333,8 +358,9 @@ impl Node {
                 _ = tick.tick() => {}
                 // 4. Snail mining slice.
                 _ = mine_timer.tick(), if self.cfg.snail.mine => self.mine(budget),
-                // 5. Sync poll.
+                // 5. Sync poll and re-gossip of transactions still pooled.
                 _ = sync_timer.tick() => self.sync_poll(),
+                _ = regossip_timer.tick() => self.regossip(),
                 // 6. Storage statistics.
                 _ = stats_timer.tick() => match self.chain.stats() {
                     Ok(tables) => {
@@ -345,6 +371,9 @@ impl Node {
                 },
                 // 7. Shutdown.
                 () = &mut shutdown => break,
+            }
+            if commands.is_empty() {
+                self.flush_tx_gossip();
             }
             self.advance();
         }
@@ -411,7 +440,7 @@ impl Node {
             Command::SubmitTx { raw, reply } => {
                 let result = self.submit(&raw);
                 if result.is_ok() {
-                    self.publish(tc_net::Topic::Tx, raw.to_vec());
+                    self.queue_tx_gossip(&raw);
                 }
                 let _ = reply.send(result);
             }
@@ -444,10 +473,78 @@ impl Node {
         }
     }
 
+    /// Add an admitted transaction to the next gossip batch; flush first if it would make the
+    /// batch exceed the `tc/txs/2` size limit, and after it when the batch is full.
+    fn queue_tx_gossip(&mut self, raw: &[u8]) {
+        // A repeated-bytes field costs a tag and a length varint (≤ 6 bytes) per entry.
+        let cost = raw.len() + 6;
+        let limit = self.cfg.network.limits.tx.saturating_sub(16);
+        if !self.gossip_txs.is_empty() && self.gossip_bytes + cost > limit {
+            self.flush_tx_gossip();
+        }
+        self.gossip_bytes += cost;
+        self.gossip_txs.push(raw.to_vec());
+        if self.gossip_txs.len() >= GOSSIP_BATCH_TXS {
+            self.flush_tx_gossip();
+        }
+    }
+
+    /// Gossip again, once (in batches, nonce order, at most [`REGOSSIP_MAX_TXS`] per tick), the
+    /// transactions that were already pooled at the previous tick: a batch lost to a full gossipsub send
+    /// queue would otherwise strand them here until this node is the primary.
+    fn regossip(&mut self) {
+        let mut stale = Vec::new();
+        let mut now = std::collections::HashMap::with_capacity(self.mempool.len());
+        for (_, queue) in self.mempool.senders() {
+            for p in queue {
+                // false: seen once; true: already re-gossiped (once is enough: an identical
+                // batch would be refused by gossipsub's duplicate cache anyway).
+                let again = match self.regossip_marks.get(&p.tx.hash) {
+                    Some(false) if stale.len() < REGOSSIP_MAX_TXS => {
+                        stale.push(p.tx.raw());
+                        true
+                    }
+                    Some(done) => *done,
+                    None => false,
+                };
+                now.insert(p.tx.hash, again);
+            }
+        }
+        self.regossip_marks = now;
+        if stale.is_empty() {
+            return;
+        }
+        tracing::debug!(txs = stale.len(), "re-gossiping pooled transactions");
+        for raw in &stale {
+            self.queue_tx_gossip(raw);
+        }
+        self.flush_tx_gossip();
+    }
+
+    /// Gossip the transactions admitted from the API since the last flush as one batch.
+    fn flush_tx_gossip(&mut self) {
+        if self.gossip_txs.is_empty() {
+            return;
+        }
+        let batch = tc_wire::encode_tx_batch(&self.gossip_txs);
+        self.gossip_txs.clear();
+        self.gossip_bytes = 0;
+        self.publish(tc_net::Topic::Tx, batch);
+    }
+
     /// Admit a raw transaction into the pool.
     pub fn submit(&mut self, raw: &[u8]) -> Result<B256, TxError> {
-        let tx = match RecoveredTx::decode(raw) {
+        // Known transactions (gossip relays, re-gossip, resubmissions) are refused by hash
+        // before the expensive sender recovery.
+        let decoded = RecoveredTx::decode_envelope(raw).and_then(|tx| {
+            if self.mempool.contains(tx.tx_hash()) {
+                return Err(TxError::AlreadyKnown);
+            }
+            RecoveredTx::recover(tx)
+        });
+        let tx = match decoded {
             Ok(tx) => tx,
+            Err(TxError::AlreadyKnown) => return Err(TxError::AlreadyKnown),
             Err(e) => {
                 self.mempool.record_rejection(None, e.clone());
                 self.metrics.txs_rejected.inc();

@@ -287,16 +287,7 @@ impl Node {
 
     fn on_gossip(&mut self, topic: Topic, bytes: &[u8], source: PeerId) -> Validation {
         match topic {
-            Topic::Tx => match self.submit(bytes) {
-                Ok(_) => Validation::Accept,
-                Err(tc_types::TxError::Decode(e)) => {
-                    Validation::Reject(format!("transaction does not decode: {e}"))
-                }
-                Err(tc_types::TxError::BadSignature) => {
-                    Validation::Reject("transaction signature invalid".into())
-                }
-                Err(_) => Validation::Ignore,
-            },
+            Topic::Tx => self.on_tx_batch(bytes),
             Topic::FastBlock => match tc_wire::decode_certified_block(bytes) {
                 Err(e) => Validation::Reject(format!("certified block does not decode: {e}")),
                 Ok((block, cert)) => {
@@ -332,6 +323,36 @@ impl Node {
                 Ok(block) => self.import_snail(block, Some(source)),
             },
             Topic::Consensus => Validation::Ignore,
+        }
+    }
+
+    /// A gossiped transaction batch: every transaction is admitted on its own. The batch is
+    /// relayed when at least one was new; a transaction that does not decode or whose signature
+    /// is invalid condemns the batch (an honest node only gossips what it admitted); already
+    /// known, stale or unaffordable ones are normal races and are only skipped.
+    fn on_tx_batch(&mut self, bytes: &[u8]) -> Validation {
+        let raws = match tc_wire::decode_tx_batch(bytes) {
+            Ok(r) => r,
+            Err(e) => return Validation::Reject(format!("transaction batch does not decode: {e}")),
+        };
+        let mut admitted = 0usize;
+        let mut bad = None;
+        for (i, raw) in raws.iter().enumerate() {
+            match self.submit(raw) {
+                Ok(_) => admitted += 1,
+                Err(tc_types::TxError::Decode(e)) => {
+                    bad.get_or_insert(format!("transaction {i} of the batch does not decode: {e}"));
+                }
+                Err(tc_types::TxError::BadSignature) => {
+                    bad.get_or_insert(format!("transaction {i} of the batch: signature invalid"));
+                }
+                Err(_) => {}
+            }
+        }
+        match bad {
+            Some(reason) => Validation::Reject(reason),
+            None if admitted > 0 => Validation::Accept,
+            None => Validation::Ignore,
         }
     }
 

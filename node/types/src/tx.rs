@@ -23,6 +23,12 @@ pub struct RecoveredTx {
 impl RecoveredTx {
     /// Decode raw EIP-2718 bytes and recover the sender.
     pub fn decode(raw: &[u8]) -> Result<Self, TxError> {
+        Self::recover(Self::decode_envelope(raw)?)
+    }
+
+    /// Decode raw EIP-2718 bytes without recovering the sender (cheap: lets a receiver skip
+    /// the signature work for a transaction it already has, by hash).
+    pub fn decode_envelope(raw: &[u8]) -> Result<TxEnvelope, TxError> {
         let mut buf = raw;
         let tx = TxEnvelope::decode_2718(&mut buf).map_err(|e| TxError::Decode(e.to_string()))?;
         if !buf.is_empty() {
@@ -31,7 +37,7 @@ impl RecoveredTx {
                 buf.len()
             )));
         }
-        Self::recover(tx)
+        Ok(tx)
     }
 
     /// Recover the sender of an already decoded transaction.

@@ -222,6 +222,29 @@ pub fn decode_transaction(bytes: &[u8]) -> Result<TxEnvelope, WireError> {
     tx_from_raw("transaction.raw", &m.raw)
 }
 
+/// Encode a batch of raw (EIP-2718) transactions for `tc/txs/2` gossip.
+pub fn encode_tx_batch<T: AsRef<[u8]>>(raws: &[T]) -> Vec<u8> {
+    pb::TxBatch {
+        version: PROTOCOL_VERSION,
+        raws: raws.iter().map(|r| r.as_ref().to_vec()).collect(),
+    }
+    .encode_to_vec()
+}
+
+/// Decode a transaction batch into its raw transactions (each still to be decoded and
+/// recovered by the receiver); an empty batch is malformed.
+pub fn decode_tx_batch(bytes: &[u8]) -> Result<Vec<Vec<u8>>, WireError> {
+    let m: pb::TxBatch = decode_pb("TxBatch", bytes)?;
+    check_version("TxBatch", m.version)?;
+    if m.raws.is_empty() {
+        return Err(WireError::Malformed {
+            message: "TxBatch",
+            reason: "no transactions".into(),
+        });
+    }
+    Ok(m.raws)
+}
+
 /// Encode a fast block alone (the block a PRE-PREPARE carries).
 pub fn encode_fast_block(block: &FastBlock) -> Vec<u8> {
     block_to_pb(block).encode_to_vec()

@@ -29,7 +29,8 @@ pub mod pb {
 pub use consensus::{decode_consensus, encode_consensus};
 pub use convert::{
     decode_certified_block, decode_fast_block, decode_snail_block, decode_transaction,
-    encode_certified_block, encode_fast_block, encode_snail_block, encode_transaction,
+    decode_tx_batch, encode_certified_block, encode_fast_block, encode_snail_block,
+    encode_transaction, encode_tx_batch,
 };
 pub use event::{decode_event, encode_event};
 pub use sync::{

@@ -303,6 +303,13 @@ fn samples() -> Vec<(&'static str, Vec<u8>, Decoder)> {
             decode_transaction(b).map(drop)
         }));
     }
+    let raws: Vec<Vec<u8>> = txs()
+        .iter()
+        .map(alloy_eips::eip2718::Encodable2718::encoded_2718)
+        .collect();
+    out.push(("TxBatch", encode_tx_batch(&raws), |b| {
+        decode_tx_batch(b).map(drop)
+    }));
     let (b, c) = block();
     out.push(("CertifiedBlock", encode_certified_block(&b, &c), |b| {
         decode_certified_block(b).map(drop)
@@ -334,6 +341,19 @@ fn round_trips() {
             tx
         );
     }
+    let raws: Vec<Vec<u8>> = txs()
+        .iter()
+        .map(alloy_eips::eip2718::Encodable2718::encoded_2718)
+        .collect();
+    assert_eq!(
+        decode_tx_batch(&encode_tx_batch(&raws)).expect("batch"),
+        raws
+    );
+    let empty: [&[u8]; 0] = [];
+    assert!(
+        decode_tx_batch(&encode_tx_batch(&empty))
+            .is_err_and(|e| e.to_string().contains("no transactions"))
+    );
     let (b, c) = block();
     assert_eq!(
         decode_certified_block(&encode_certified_block(&b, &c)).expect("block"),
@@ -363,8 +383,9 @@ fn round_trips() {
 #[test]
 fn random_bytes_never_panic() {
     let mut rng = ChaCha8Rng::seed_from_u64(7);
-    let decoders: [(&str, Decoder); 6] = [
+    let decoders: [(&str, Decoder); 7] = [
         ("Event", |b| decode_event(b).map(drop)),
+        ("TxBatch", |b| decode_tx_batch(b).map(drop)),
         ("Transaction", |b| decode_transaction(b).map(drop)),
         ("CertifiedBlock", |b| decode_certified_block(b).map(drop)),
         ("SnailBlock", |b| decode_snail_block(b).map(drop)),
