@@ -1,0 +1,41 @@
+//! Game scenarios (`devnet scenario run FILE`): a devnet, a timeline of faults triggered at a
+//! time, a height, an epoch or an election, an optional load, and assertions checked while it
+//! runs and at the end. Format: docs/scenarios.md; the shipped library: `devnet/scenarios/`.
+//!
+//! - [`file`]    the TOML format: parse, validate with the field's path
+//! - [`observe`] what is asked of the nodes (heads, committees, hashes, receipts)
+//! - [`run`]     the runner: devnet in-process, poller, timeline, load, end checks
+//! - [`check`]   the assertions over what was recorded, and the report (pure)
+//! - [`load`]    the `[load]` section on top of the load generator
+pub mod check;
+pub mod file;
+mod load;
+pub mod observe;
+pub mod run;
+
+pub use file::Scenario;
+
+/// The shipped scenarios (`devnet/scenarios/*.toml`), by name: `devnet scenario run NAME`
+/// runs one without a path.
+pub const LIBRARY: &[(&str, &str)] = &[];
+
+/// A library scenario by name, or a file by path.
+pub fn load(name_or_path: &str) -> Result<Scenario, crate::spec::SpecError> {
+    let path = std::path::Path::new(name_or_path);
+    if !path.exists()
+        && let Some((name, text)) = LIBRARY.iter().find(|(n, _)| *n == name_or_path)
+    {
+        let mut s = Scenario::parse(text).map_err(|e| match e {
+            crate::spec::SpecError::Parse { message, .. } => crate::spec::SpecError::Parse {
+                path: format!("{name}.toml (library)").into(),
+                message,
+            },
+            other => other,
+        })?;
+        if s.name.is_empty() {
+            s.name = (*name).to_string();
+        }
+        return Ok(s);
+    }
+    Scenario::load(path)
+}
