@@ -320,7 +320,10 @@ pub fn no_tx_lost(r: &Record) -> Row {
 
 /// A node reaches the others' head within `within_s` of `from`.
 pub fn caught_up(r: &Record, node: &str, from: f64, a: &CaughtUp) -> Row {
-    let name = format!("caught_up {node}");
+    let name = match &a.step {
+        Some(l) => format!("caught_up {node} ({l})"),
+        None => format!("caught_up {node}"),
+    };
     let hit = r.samples.iter().filter(|s| s.t >= from).find(|s| {
         let others = s
             .heads
@@ -337,13 +340,25 @@ pub fn caught_up(r: &Record, node: &str, from: f64, a: &CaughtUp) -> Row {
         "within {}s of {from:.1}s, ≤ {} blocks behind",
         a.within_s, a.lag
     );
+    // How far behind it was when the clock started (evidence that there was something to
+    // catch up).
+    let behind = r
+        .samples
+        .iter()
+        .filter(|s| s.t <= from)
+        .next_back()
+        .and_then(|s| {
+            let others = s.heads.iter().filter(|h| h.0 != node).map(|h| h.1).max()?;
+            Some(others.saturating_sub(s.head_of(node).unwrap_or(0)))
+        });
+    let behind = behind.map_or(String::new(), |b| format!(" (was {b} blocks behind)"));
     match hit {
         Some(s) => {
             let took = s.t - from;
             row(
                 &name,
                 took <= a.within_s,
-                format!("after {took:.1}s"),
+                format!("after {took:.1}s{behind}"),
                 expected,
                 Some(format!("it reached the others at {:.1}s", s.t)),
             )
@@ -603,7 +618,7 @@ mod tests {
             lag: 2,
         };
         let row = caught_up(&r, "b", 3.0, &c);
-        assert!(!row.pass && row.measured == "after 6.0s", "{row:?}");
+        assert!(!row.pass && row.measured == "after 6.0s (was 0 blocks behind)", "{row:?}");
         let row = caught_up(&r, "b", 3.0, &CaughtUp { within_s: 8.0, ..c });
         assert!(row.pass, "{row:?}");
         let rows = vec![timeline(&r), rot, row];

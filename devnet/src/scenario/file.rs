@@ -137,7 +137,7 @@ impl StepAction {
 /// Which of several candidates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Pick {
-    /// The k-th (0-based, canonical order).
+    /// The k-th (0-based) in node order.
     Nth(usize),
     /// One chosen with the scenario's seed.
     Random,
@@ -160,10 +160,12 @@ pub enum NodeRef {
     Follower(Pick),
     /// The node added by the latest `add` step.
     Added,
+    /// The (first) node an earlier step with this label acted on (`step:crash`).
+    Step(String),
 }
 
 /// What the parser accepts as a role.
-pub const ROLES: &str = "a node index (2), a name (\"node-2\"), \"primary\", \"added\", or \"member:K\", \"backup:K\", \"incoming:K\", \"follower:K\" with K a number or \"random\"";
+pub const ROLES: &str = "a node index (2), a name (\"node-2\"), \"primary\", \"added\", \"step:LABEL\" (the node of an earlier step), or \"member:K\", \"backup:K\", \"incoming:K\", \"follower:K\" with K a number or \"random\"";
 
 impl NodeRef {
     /// Parse `"primary"`, `"member:1"`, `"node-3"`, ….
@@ -173,6 +175,9 @@ impl NodeRef {
         }
         if s == "added" {
             return Ok(Self::Added);
+        }
+        if let Some(l) = s.strip_prefix("step:").filter(|l| !l.is_empty()) {
+            return Ok(Self::Step(l.to_string()));
         }
         if let Some(i) = s.strip_prefix("node-").and_then(|i| i.parse().ok()) {
             return Ok(Self::Index(i));
@@ -207,6 +212,7 @@ impl fmt::Display for NodeRef {
             Self::Index(i) => write!(f, "node-{i}"),
             Self::Primary => write!(f, "primary"),
             Self::Added => write!(f, "added"),
+            Self::Step(l) => write!(f, "step:{l}"),
             Self::Member(p) => write!(f, "member:{}", pick(p)),
             Self::Backup(p) => write!(f, "backup:{}", pick(p)),
             Self::Incoming(p) => write!(f, "incoming:{}", pick(p)),
@@ -347,17 +353,18 @@ fn default_drain() -> f64 {
     20.0
 }
 
-/// `[[assert.caught_up]]`: name the node (`node`) or the step that (re)started it (`step`).
+/// `[[assert.caught_up]]`: a node reaches the others' head in time.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CaughtUp {
-    /// A node by index or name (roles are not allowed here).
+    /// The node: an index, a name or `step:LABEL` (default: the node of `step`).
     #[serde(default)]
     pub node: Option<NodeRef>,
-    /// The label of a `start`, `restart`, `resume` or `add` step (its node, from its time).
+    /// The label of the step the time counts from (default: the last start, restart, resume
+    /// or add of the node, else the first commit).
     #[serde(default)]
     pub step: Option<String>,
-    /// Within this many seconds of that step (or of the node's last such step).
+    /// Within this many seconds of that step.
     pub within_s: f64,
     /// Caught up = at most this many blocks behind the highest other node.
     #[serde(default = "default_lag")]
@@ -445,8 +452,12 @@ impl Scenario {
             return Err(err("duration_s", "must be at least 1 s"));
         }
         let max_nodes = self.max_nodes();
-        let check_ref = |field: &str, r: &NodeRef| -> Result<(), SpecError> {
+        let check_ref = |field: &str, r: &NodeRef, labels: &[&str]| -> Result<(), SpecError> {
             match r {
+                NodeRef::Step(l) if !labels.contains(&l.as_str()) => Err(err(
+                    field,
+                    format!("step:{l}: no earlier step is labelled {l:?}"),
+                )),
                 NodeRef::Index(i) if *i >= max_nodes => Err(err(
                     field,
                     format!(
@@ -507,10 +518,10 @@ impl Scenario {
                 ));
             }
             if let Some(r) = &s.node {
-                check_ref(&f("node"), r)?;
+                check_ref(&f("node"), r, &labels)?;
             }
             for (k, r) in s.nodes.iter().enumerate() {
-                check_ref(&f(&format!("nodes[{k}]")), r)?;
+                check_ref(&f(&format!("nodes[{k}]")), r, &labels)?;
             }
             match (s.action, &s.mode) {
                 (StepAction::Byzantine, None) => {
@@ -540,7 +551,7 @@ impl Scenario {
                             return Err(err(f(&format!("groups[{g}]")), "is empty"));
                         }
                         for (k, r) in group.iter().enumerate() {
-                            check_ref(&f(&format!("groups[{g}][{k}]")), r)?;
+                            check_ref(&f(&format!("groups[{g}][{k}]")), r, &labels)?;
                         }
                     }
                 }
@@ -586,46 +597,37 @@ impl Scenario {
         }
         for (i, c) in a.caught_up.iter().enumerate() {
             let f = |name: &str| format!("assert.caught_up[{i}].{name}");
-            match (&c.node, &c.step) {
-                (Some(_), Some(_)) | (None, None) => {
+            let all: Vec<&str> = labels.clone();
+            match &c.node {
+                None if c.step.is_none() => {
                     return Err(err(
                         format!("assert.caught_up[{i}]"),
-                        "give node (an index or name) or step (a step label), one of them",
+                        "give node (an index, a name or \"step:LABEL\") or step (a step label), or both",
                     ));
                 }
-                (Some(NodeRef::Index(_)), None) => {
+                None | Some(NodeRef::Index(_) | NodeRef::Step(_)) => {
                     if let Some(r) = &c.node {
-                        check_ref(&f("node"), r)?;
+                        check_ref(&f("node"), r, &all)?;
                     }
                 }
-                (Some(r), None) => {
+                Some(r) => {
                     return Err(err(
                         f("node"),
-                        format!("{r} is a role; name a node (index or \"node-i\") or use step = \"<label>\""),
+                        format!("{r} is a role; name a node (index, \"node-i\" or \"step:LABEL\")"),
                     ));
                 }
-                (None, Some(l)) => {
-                    let step = self.steps.iter().find(|s| s.label.as_deref() == Some(l));
-                    match step.map(|s| s.action) {
-                        None => {
-                            return Err(err(f("step"), format!("no step is labelled {l:?}")));
-                        }
-                        Some(
-                            StepAction::Start
-                            | StepAction::Restart
-                            | StepAction::Resume
-                            | StepAction::Add,
-                        ) => {}
-                        Some(other) => {
-                            return Err(err(
-                                f("step"),
-                                format!(
-                                    "step {l:?} does `{}`; caught_up follows a start, restart, resume or add",
-                                    other.as_str()
-                                ),
-                            ));
-                        }
+            }
+            if let Some(l) = &c.step {
+                let step = self.steps.iter().find(|s| s.label.as_deref() == Some(l));
+                match step {
+                    None => return Err(err(f("step"), format!("no step is labelled {l:?}"))),
+                    Some(s) if c.node.is_none() && !s.action.needs_node() && s.action != StepAction::Add => {
+                        return Err(err(
+                            f("node"),
+                            format!("step {l:?} does `{}` on no single node: give node too", s.action.as_str()),
+                        ));
                     }
+                    Some(_) => {}
                 }
             }
             seconds(&f("within_s"), c.within_s, MAX_DURATION_S)?;
@@ -714,11 +716,14 @@ within_s = 20
             ("duration_s = 5\n[[step]]\nat = 1\ndo = \"heal\"\nnode = 1", "step[0].node: `heal` acts on no single node"),
             ("duration_s = 5\n[[step]]\nat = 1\ndo = \"partition\"", "step[0].groups: `partition` needs groups"),
             ("duration_s = 5\n[[step]]\nat = 1\ndo = \"partition\"\ngroups = [[1], []]", "step[0].groups[1]: is empty"),
+            ("duration_s = 5\n[[step]]\nat = 1\ndo = \"start\"\nnode = \"step:x\"", "step[0].node: step:x: no earlier step is labelled \"x\""),
             ("duration_s = 5\n[assert]\nno_tx_lost = {}", "assert.no_tx_lost: needs a [load] section"),
             ("duration_s = 5\n[assert]\nliveness = { max_gap_s = 0 }", "assert.liveness.max_gap_s: must be above 0"),
             ("duration_s = 5\n[assert]\nrotation = { min = 1 }", "unknown field `rotation`"),
             ("duration_s = 5\n[[assert.caught_up]]\nstep = \"x\"\nwithin_s = 5", "assert.caught_up[0].step: no step is labelled \"x\""),
             ("duration_s = 5\n[[assert.caught_up]]\nnode = \"primary\"\nwithin_s = 5", "assert.caught_up[0].node: primary is a role"),
+            ("duration_s = 5\n[[assert.caught_up]]\nwithin_s = 5", "assert.caught_up[0]: give node"),
+            ("duration_s = 5\n[[step]]\nat = 1\ndo = \"heal\"\nlabel = \"h\"\n[[assert.caught_up]]\nstep = \"h\"\nwithin_s = 5", "assert.caught_up[0].node: step \"h\" does `heal` on no single node"),
             ("duration_s = 5\n[load]\nrate = 0\nduration_s = 2", "load.rate: must be above 0"),
             ("duration_s = 5\n[load]\nrate = 5\nduration_s = 9", "load.duration_s: must be between 0 and 5 s"),
         ] {
@@ -729,7 +734,7 @@ within_s = 20
 
     #[test]
     fn roles_round_trip() {
-        for s in ["primary", "added", "member:0", "backup:random", "incoming:2", "follower:1", "node-3"] {
+        for s in ["primary", "added", "step:crash", "member:0", "backup:random", "incoming:2", "follower:1", "node-3"] {
             assert_eq!(NodeRef::parse(s).expect(s).to_string(), s);
         }
         assert!(NodeRef::parse("member:x").is_err());

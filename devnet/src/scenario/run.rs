@@ -280,11 +280,36 @@ impl Roles {
         &self,
         r: &NodeRef,
         added: Option<&String>,
+        labelled: &HashMap<String, Vec<String>>,
+        taken: &[String],
+        rng: &mut StdRng,
+    ) -> Result<Vec<String>, String> {
+        if let NodeRef::Step(l) = r {
+            return labelled
+                .get(l)
+                .filter(|n| !n.is_empty())
+                .cloned()
+                .ok_or_else(|| format!("step:{l}: that step acted on no node"));
+        }
+        self.resolve_one(r, added, taken, rng).map(|n| vec![n])
+    }
+
+    fn resolve_one(
+        &self,
+        r: &NodeRef,
+        added: Option<&String>,
         taken: &[String],
         rng: &mut StdRng,
     ) -> Result<String, String> {
+        // In node order (keys, and so the committee's canonical order, are new in every
+        // devnet; node names are not), so a seed picks the same nodes every run.
         let pick = |what: &str, mut cands: Vec<String>, p: Pick, rng: &mut StdRng| {
             cands.retain(|c| !taken.contains(c));
+            cands.sort_by_key(|n| {
+                n.strip_prefix("node-")
+                    .and_then(|i| i.parse::<usize>().ok())
+                    .unwrap_or(usize::MAX)
+            });
             match p {
                 Pick::Nth(k) => cands.get(k).cloned().ok_or_else(|| {
                     format!("{what}:{k}: there are {} ({})", cands.len(), cands.join(" "))
@@ -303,6 +328,7 @@ impl Roles {
             NodeRef::Added => added
                 .cloned()
                 .ok_or_else(|| "added: no add step ran before".into()),
+            NodeRef::Step(l) => Err(format!("step:{l} names several nodes")),
             NodeRef::Member(p) => pick("member", deciding, *p, rng),
             NodeRef::Backup(p) => {
                 let mut c = deciding;
@@ -405,6 +431,7 @@ async fn act(sup: &Supervisor, s: &Step, node: &str) -> Result<String, String> {
 /// Run the timeline until every step ran or `end`.
 async fn timeline(sh: Arc<Shared>, steps: Vec<Step>, mut rng: StdRng, end: Instant) {
     let mut added: Option<String> = None;
+    let mut labelled: HashMap<String, Vec<String>> = HashMap::new();
     for (index, s) in steps.iter().enumerate() {
         let jitter = if s.jitter_s > 0.0 {
             rng.gen_range(0.0..s.jitter_s)
@@ -434,8 +461,8 @@ async fn timeline(sh: Arc<Shared>, steps: Vec<Step>, mut rng: StdRng, end: Insta
                 let mut names: Vec<String> = Vec::new();
                 for x in refs {
                     let r = r.as_ref().ok_or("no roles")?;
-                    let n = r.resolve(x, added.as_ref(), &names, rng)?;
-                    names.push(n);
+                    let n = r.resolve(x, added.as_ref(), &labelled, &names, rng)?;
+                    names.extend(n);
                 }
                 Ok(names)
             };
@@ -457,9 +484,9 @@ async fn timeline(sh: Arc<Shared>, steps: Vec<Step>, mut rng: StdRng, end: Insta
                         let mut names = Vec::new();
                         for x in g {
                             let rr = r.as_ref().ok_or("no roles")?;
-                            let n = rr.resolve(x, added.as_ref(), &taken, &mut rng)?;
-                            taken.push(n.clone());
-                            names.push(n);
+                            let n = rr.resolve(x, added.as_ref(), &labelled, &taken, &mut rng)?;
+                            taken.extend(n.iter().cloned());
+                            names.extend(n);
                         }
                         groups.push(names);
                     }
@@ -485,6 +512,9 @@ async fn timeline(sh: Arc<Shared>, steps: Vec<Step>, mut rng: StdRng, end: Insta
             }
         }
         .await;
+        if let Some(l) = &s.label {
+            labelled.insert(l.clone(), out.nodes.clone());
+        }
         match result {
             Ok(d) => {
                 out.ok = true;
@@ -506,28 +536,40 @@ async fn timeline(sh: Arc<Shared>, steps: Vec<Step>, mut rng: StdRng, end: Insta
 
 /// Where each caught_up assertion starts measuring: (assertion, node, time).
 fn caught_up_starts(sc: &Scenario, steps: &[StepOutcome]) -> Vec<(usize, String, f64)> {
-    let starts = |s: &StepOutcome| {
-        matches!(s.action.as_str(), "start" | "restart" | "resume" | "add") && s.ok
+    let labelled = |l: &str| {
+        steps
+            .iter()
+            .find(|s| s.label.as_deref() == Some(l) && s.ok && s.t.is_some())
     };
     let mut out = Vec::new();
     for (i, c) in sc.asserts.caught_up.iter().enumerate() {
-        if let Some(label) = &c.step {
-            if let Some(s) = steps
-                .iter()
-                .find(|s| s.label.as_deref() == Some(label.as_str()) && s.ok)
-                && let (Some(t), Some(n)) = (s.t, s.nodes.first())
-            {
-                out.push((i, n.clone(), t));
-            }
-        } else if let Some(NodeRef::Index(k)) = &c.node {
-            let name = format!("node-{k}");
-            let from = steps
-                .iter()
-                .filter(|s| starts(s) && s.nodes.contains(&name))
-                .filter_map(|s| s.t)
-                .last()
-                .unwrap_or(0.0);
-            out.push((i, name, from));
+        let node = match &c.node {
+            Some(NodeRef::Index(k)) => Some(format!("node-{k}")),
+            Some(NodeRef::Step(l)) => labelled(l).and_then(|s| s.nodes.first().cloned()),
+            Some(_) => None,
+            None => c
+                .step
+                .as_deref()
+                .and_then(labelled)
+                .and_then(|s| s.nodes.first().cloned()),
+        };
+        let Some(node) = node else { continue };
+        let from = match &c.step {
+            Some(l) => labelled(l).and_then(|s| s.t),
+            None => Some(
+                steps
+                    .iter()
+                    .filter(|s| {
+                        s.ok && matches!(s.action.as_str(), "start" | "restart" | "resume" | "add")
+                            && s.nodes.contains(&node)
+                    })
+                    .filter_map(|s| s.t)
+                    .last()
+                    .unwrap_or(0.0),
+            ),
+        };
+        if let Some(from) = from {
+            out.push((i, node, from));
         }
     }
     out
