@@ -17,7 +17,36 @@ pub use file::Scenario;
 
 /// The shipped scenarios (`devnet/scenarios/*.toml`), by name: `devnet scenario run NAME`
 /// runs one without a path.
-pub const LIBRARY: &[(&str, &str)] = &[];
+pub const LIBRARY: &[(&str, &str)] = &[
+    (
+        "leader-crash",
+        include_str!("../scenarios/leader-crash.toml"),
+    ),
+    (
+        "minority-partition",
+        include_str!("../scenarios/minority-partition.toml"),
+    ),
+    (
+        "byzantine-primary",
+        include_str!("../scenarios/byzantine-primary.toml"),
+    ),
+    (
+        "silent-members",
+        include_str!("../scenarios/silent-members.toml"),
+    ),
+    (
+        "handover-crash",
+        include_str!("../scenarios/handover-crash.toml"),
+    ),
+    (
+        "rotation-under-load",
+        include_str!("../scenarios/rotation-under-load.toml"),
+    ),
+    (
+        "late-joiner",
+        include_str!("../scenarios/late-joiner.toml"),
+    ),
+];
 
 /// A library scenario by name, or a file by path.
 pub fn load(name_or_path: &str) -> Result<Scenario, crate::spec::SpecError> {
@@ -38,4 +67,31 @@ pub fn load(name_or_path: &str) -> Result<Scenario, crate::spec::SpecError> {
         return Ok(s);
     }
     Scenario::load(path)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_library_is_every_shipped_file_and_each_is_valid() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+        let mut files: Vec<String> = std::fs::read_dir(&dir)
+            .expect("devnet/scenarios")
+            .filter_map(Result::ok)
+            .filter_map(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .strip_suffix(".toml")
+                    .map(str::to_string)
+            })
+            .collect();
+        files.sort();
+        let mut names: Vec<String> = super::LIBRARY.iter().map(|(n, _)| n.to_string()).collect();
+        names.sort();
+        assert_eq!(files, names, "LIBRARY must list every devnet/scenarios/*.toml");
+        for (name, _) in super::LIBRARY {
+            let s = super::load(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(s.name, *name);
+            assert!(!s.description.is_empty(), "{name} has no description");
+        }
+    }
 }

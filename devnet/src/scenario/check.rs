@@ -129,6 +129,7 @@ fn list<T: std::fmt::Display>(items: impl IntoIterator<Item = T>, max: usize) ->
 /// The timeline row: every step triggered and succeeded.
 pub fn timeline(r: &Record) -> Row {
     let ran = r.steps.iter().filter(|s| s.t.is_some()).count();
+    let failed = r.steps.iter().filter(|s| s.t.is_some() && !s.ok).count();
     let bad: Vec<String> = r
         .steps
         .iter()
@@ -143,7 +144,15 @@ pub fn timeline(r: &Record) -> Row {
     row(
         "timeline",
         bad.is_empty(),
-        format!("{ran} of {} steps ran", r.steps.len()),
+        format!(
+            "{ran} of {} steps triggered{}",
+            r.steps.len(),
+            if failed > 0 {
+                format!(", {failed} failed")
+            } else {
+                String::new()
+            }
+        ),
         "every step triggers in time and succeeds".into(),
         Some(bad.join("; ")),
     )
@@ -283,7 +292,11 @@ pub fn rotations(r: &Record, min: u64) -> Row {
             last.map_or("?".into(), |e| e.to_string())
         ),
         format!("at least {min}"),
-        Some(format!("the head block's epoch went from {first:?} to {last:?}")),
+        Some(match (first, last) {
+            (Some(a), Some(b)) if a == b => format!("the head block's epoch stayed at {a}"),
+            (Some(a), Some(b)) => format!("the head block's epoch went from {a} to {b}"),
+            _ => "no node answered with its head block".into(),
+        }),
     )
 }
 
@@ -628,6 +641,6 @@ mod tests {
         let text = render("demo", 7, &r, &rows);
         assert!(text.contains("FAIL — 1 of 1 checks failed"), "{text}");
         assert!(text.contains("rotations >= 9  FAIL"), "{text}");
-        assert!(text.contains("failures:\n  rotations >= 9: the head block's epoch went from Some(0) to Some(3)"), "{text}");
+        assert!(text.contains("failures:\n  rotations >= 9: the head block's epoch went from 0 to 3"), "{text}");
     }
 }

@@ -311,10 +311,11 @@ impl Roles {
                     .unwrap_or(usize::MAX)
             });
             match p {
-                Pick::Nth(k) => cands.get(k).cloned().ok_or_else(|| {
-                    format!("{what}:{k}: there are {} ({})", cands.len(), cands.join(" "))
+                Pick::Nth(k) => cands.get(k).cloned().ok_or_else(|| match cands.len() {
+                    0 => format!("{what}:{k}: there is no {what} now"),
+                    n => format!("{what}:{k}: there are only {n} ({})", cands.join(" ")),
                 }),
-                Pick::Random if cands.is_empty() => Err(format!("{what}:random: there are none")),
+                Pick::Random if cands.is_empty() => Err(format!("{what}:random: there is no {what} now")),
                 Pick::Random => Ok(cands[rng.gen_range(0..cands.len())].clone()),
             }
         };
