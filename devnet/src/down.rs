@@ -31,7 +31,11 @@ pub async fn run(dir: &Path, deadline: Duration) -> anyhow::Result<Down> {
     while Instant::now() < until {
         let gone = kill(p, None).is_err()
             || std::fs::read_to_string(format!("/proc/{pid}/stat"))
-                .map(|s| s.rsplit(')').next().is_some_and(|r| r.trim().starts_with('Z')))
+                .map(|s| {
+                    s.rsplit(')')
+                        .next()
+                        .is_some_and(|r| r.trim().starts_with('Z'))
+                })
                 .unwrap_or(true);
         if gone {
             return Ok(Down::Stopped(pid));

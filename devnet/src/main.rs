@@ -207,7 +207,10 @@ fn main() -> anyhow::Result<()> {
                 let about = tc_devnet::scenario::Scenario::parse(text)
                     .map(|s| s.description)
                     .unwrap_or_else(|e| format!("(invalid: {e})"));
-                println!("{name:<22} {}", about.split_whitespace().collect::<Vec<_>>().join(" "));
+                println!(
+                    "{name:<22} {}",
+                    about.split_whitespace().collect::<Vec<_>>().join(" ")
+                );
             }
             Ok(())
         }

@@ -42,10 +42,7 @@ pub const LIBRARY: &[(&str, &str)] = &[
         "rotation-under-load",
         include_str!("../scenarios/rotation-under-load.toml"),
     ),
-    (
-        "late-joiner",
-        include_str!("../scenarios/late-joiner.toml"),
-    ),
+    ("late-joiner", include_str!("../scenarios/late-joiner.toml")),
 ];
 
 /// A library scenario by name, or a file by path.
@@ -87,7 +84,10 @@ mod tests {
         files.sort();
         let mut names: Vec<String> = super::LIBRARY.iter().map(|(n, _)| n.to_string()).collect();
         names.sort();
-        assert_eq!(files, names, "LIBRARY must list every devnet/scenarios/*.toml");
+        assert_eq!(
+            files, names,
+            "LIBRARY must list every devnet/scenarios/*.toml"
+        );
         for (name, _) in super::LIBRARY {
             let s = super::load(name).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_eq!(s.name, *name);

@@ -73,6 +73,11 @@ pub struct LoadOutcome {
     pub error: Option<String>,
 }
 
+/// A node's block hashes by height, or why it has none.
+pub type NodeHashes = (String, Result<Vec<(u64, String)>, String>);
+/// A node's committees, or why it has none.
+pub type NodeCommittees = (String, Result<Vec<CommitteeInfo>, String>);
+
 /// Everything the assertions look at.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Record {
@@ -83,9 +88,9 @@ pub struct Record {
     /// Periodic agreement probes.
     pub probes: Vec<Probe>,
     /// At the end, for every running node: its (height, hash) list, or why none.
-    pub end_hashes: Vec<(String, Result<Vec<(u64, String)>, String>)>,
+    pub end_hashes: Vec<NodeHashes>,
     /// At the end, for every running node: its stored committees, or why none.
-    pub end_committees: Vec<(String, Result<Vec<CommitteeInfo>, String>)>,
+    pub end_committees: Vec<NodeCommittees>,
     /// The load, if the scenario had one.
     pub load: Option<LoadOutcome>,
     /// For `caught_up`: (assertion index, node, from when (s)).
@@ -198,7 +203,10 @@ pub fn agreement(r: &Record) -> Row {
     for (n, by) in common.iter().filter(|(_, by)| by.len() > 1).take(3) {
         bad.push(format!(
             "height {n}: {}",
-            list(by.iter().map(|(h, ns)| format!("{h} on {}", ns.join(" "))), 4)
+            list(
+                by.iter().map(|(h, ns)| format!("{h} on {}", ns.join(" "))),
+                4
+            )
         ));
     }
     let forks = common.iter().filter(|(_, by)| by.len() > 1).count();
@@ -266,10 +274,7 @@ pub fn liveness(r: &Record, max_gap_s: f64, grace_s: f64) -> Row {
         Some(if best == 0 {
             "no node answered".into()
         } else {
-            format!(
-                "no block above #{at} from {from:.1}s to {:.1}s",
-                from + gap
-            )
+            format!("no block above #{at} from {from:.1}s to {:.1}s", from + gap)
         }),
     )
 }
@@ -338,12 +343,7 @@ pub fn caught_up(r: &Record, node: &str, from: f64, a: &CaughtUp) -> Row {
         None => format!("caught_up {node}"),
     };
     let hit = r.samples.iter().filter(|s| s.t >= from).find(|s| {
-        let others = s
-            .heads
-            .iter()
-            .filter(|h| h.0 != node)
-            .map(|h| h.1)
-            .max();
+        let others = s.heads.iter().filter(|h| h.0 != node).map(|h| h.1).max();
         match (s.head_of(node), others) {
             (Some(mine), Some(top)) => mine + a.lag >= top,
             _ => false,
@@ -355,15 +355,10 @@ pub fn caught_up(r: &Record, node: &str, from: f64, a: &CaughtUp) -> Row {
     );
     // How far behind it was when the clock started (evidence that there was something to
     // catch up).
-    let behind = r
-        .samples
-        .iter()
-        .filter(|s| s.t <= from)
-        .next_back()
-        .and_then(|s| {
-            let others = s.heads.iter().filter(|h| h.0 != node).map(|h| h.1).max()?;
-            Some(others.saturating_sub(s.head_of(node).unwrap_or(0)))
-        });
+    let behind = r.samples.iter().rfind(|s| s.t <= from).and_then(|s| {
+        let others = s.heads.iter().filter(|h| h.0 != node).map(|h| h.1).max()?;
+        Some(others.saturating_sub(s.head_of(node).unwrap_or(0)))
+    });
     let behind = behind.map_or(String::new(), |b| format!(" (was {b} blocks behind)"));
     match hit {
         Some(s) => {
@@ -420,7 +415,10 @@ pub fn committees_agree(r: &Record) -> Row {
     for (e, by) in by_epoch.iter().filter(|(_, by)| by.len() > 1).take(3) {
         bad.push(format!(
             "epoch {e}: {}",
-            list(by.iter().map(|(c, ns)| format!("{c} on {}", ns.join(" "))), 3)
+            list(
+                by.iter().map(|(c, ns)| format!("{c} on {}", ns.join(" "))),
+                3
+            )
         ));
     }
     row(
@@ -527,7 +525,11 @@ pub fn render(name: &str, seed: u64, r: &Record, rows: &[Row]) -> String {
         .max()
         .unwrap_or(0)
         .max(8);
-    let _ = writeln!(s, "  {:<w0$}  result  {:<w2$}  expected", "assertion", "measured");
+    let _ = writeln!(
+        s,
+        "  {:<w0$}  result  {:<w2$}  expected",
+        "assertion", "measured"
+    );
     for r in rows {
         let _ = writeln!(
             s,
@@ -560,7 +562,10 @@ mod tests {
     fn sample(t: f64, heads: &[(&str, u64)], down: bool) -> Sample {
         Sample {
             t,
-            heads: heads.iter().map(|(n, h)| ((*n).into(), *h, h / 10)).collect(),
+            heads: heads
+                .iter()
+                .map(|(n, h)| ((*n).into(), *h, h / 10))
+                .collect(),
             quorum_down: down,
         }
     }
@@ -569,7 +574,11 @@ mod tests {
     fn liveness_counts_stalls_but_not_quorum_down_time() {
         let mut r = Record::default();
         for i in 0..10 {
-            r.samples.push(sample(f64::from(i), &[("a", u64::try_from(i).unwrap_or(0) + 1)], false));
+            r.samples.push(sample(
+                f64::from(i),
+                &[("a", u64::try_from(i).unwrap_or(0) + 1)],
+                false,
+            ));
         }
         // Stall 4 s with the quorum up.
         for i in 10..15 {
@@ -578,7 +587,10 @@ mod tests {
         let row = liveness(&r, 3.0, 2.0);
         assert!(!row.pass, "{row:?}");
         assert!(row.measured.starts_with("longest stall 5.0s"), "{row:?}");
-        assert!(row.seen.as_deref().unwrap_or_default().contains("#10"), "{row:?}");
+        assert!(
+            row.seen.as_deref().unwrap_or_default().contains("#10"),
+            "{row:?}"
+        );
         assert!(liveness(&r, 6.0, 2.0).pass);
         // The same stall while the quorum is down (and its grace) is excused.
         let mut r2 = Record::default();
@@ -603,7 +615,10 @@ mod tests {
         ];
         let ok = agreement(&r);
         assert!(ok.pass, "{ok:?}");
-        assert!(ok.measured.starts_with("2 common heights on 2 nodes, 0"), "{ok:?}");
+        assert!(
+            ok.measured.starts_with("2 common heights on 2 nodes, 0"),
+            "{ok:?}"
+        );
         r.end_hashes.push(("c".into(), hs(&[(1, "x"), (2, "q")])));
         let bad = agreement(&r);
         assert!(!bad.pass);
@@ -615,14 +630,19 @@ mod tests {
 
     #[test]
     fn rotations_caught_up_and_report() {
-        let mut r = Record::default();
-        r.samples = vec![
-            sample(0.0, &[("a", 5), ("b", 5)], false),
-            sample(5.0, &[("a", 25), ("b", 1)], false),
-            sample(9.0, &[("a", 31), ("b", 30)], false),
-        ];
+        let r = Record {
+            samples: vec![
+                sample(0.0, &[("a", 5), ("b", 5)], false),
+                sample(5.0, &[("a", 25), ("b", 1)], false),
+                sample(9.0, &[("a", 31), ("b", 30)], false),
+            ],
+            ..Record::default()
+        };
         let rot = rotations(&r, 2);
-        assert!(rot.pass && rot.measured.starts_with("3 (epoch 0 → 3)"), "{rot:?}");
+        assert!(
+            rot.pass && rot.measured.starts_with("3 (epoch 0 → 3)"),
+            "{rot:?}"
+        );
         assert!(!rotations(&r, 4).pass);
         let c = CaughtUp {
             node: None,
@@ -631,16 +651,25 @@ mod tests {
             lag: 2,
         };
         let row = caught_up(&r, "b", 3.0, &c);
-        assert!(!row.pass && row.measured == "after 6.0s (was 0 blocks behind)", "{row:?}");
+        assert!(
+            !row.pass && row.measured == "after 6.0s (was 0 blocks behind)",
+            "{row:?}"
+        );
         let row = caught_up(&r, "b", 3.0, &CaughtUp { within_s: 8.0, ..c });
         assert!(row.pass, "{row:?}");
         let rows = vec![timeline(&r), rot, row];
         let text = render("demo", 7, &r, &rows);
-        assert!(text.contains("scenario demo (seed 7): PASS — 3 checks held"), "{text}");
+        assert!(
+            text.contains("scenario demo (seed 7): PASS — 3 checks held"),
+            "{text}"
+        );
         let rows = vec![rotations(&r, 9)];
         let text = render("demo", 7, &r, &rows);
         assert!(text.contains("FAIL — 1 of 1 checks failed"), "{text}");
         assert!(text.contains("rotations >= 9  FAIL"), "{text}");
-        assert!(text.contains("failures:\n  rotations >= 9: the head block's epoch went from 0 to 3"), "{text}");
+        assert!(
+            text.contains("failures:\n  rotations >= 9: the head block's epoch went from 0 to 3"),
+            "{text}"
+        );
     }
 }

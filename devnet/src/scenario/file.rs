@@ -391,7 +391,10 @@ fn seconds(field: &str, v: f64, max: f64) -> Result<(), SpecError> {
     if v.is_finite() && (0.0..=max).contains(&v) {
         Ok(())
     } else {
-        Err(err(field, format!("must be between 0 and {max} s (got {v})")))
+        Err(err(
+            field,
+            format!("must be between 0 and {max} s (got {v})"),
+        ))
     }
 }
 
@@ -423,10 +426,7 @@ impl Scenario {
         };
         let mut s: Self = toml::from_str(text).map_err(parse_err)?;
         let raw: toml::Table = toml::from_str(text).map_err(parse_err)?;
-        s.fixed_ports = raw
-            .get("devnet")
-            .and_then(|d| d.get("ports"))
-            .is_some();
+        s.fixed_ports = raw.get("devnet").and_then(|d| d.get("ports")).is_some();
         s.validate()?;
         Ok(s)
     }
@@ -534,7 +534,10 @@ impl Scenario {
                     crate::supervisor::faults::parse_mode(m).map_err(|e| err(f("mode"), e))?;
                 }
                 (_, Some(_)) => {
-                    return Err(err(f("mode"), format!("only `byzantine` takes a mode, not `{act}`")));
+                    return Err(err(
+                        f("mode"),
+                        format!("only `byzantine` takes a mode, not `{act}`"),
+                    ));
                 }
                 _ => {}
             }
@@ -556,7 +559,10 @@ impl Scenario {
                     }
                 }
                 (_, false) => {
-                    return Err(err(f("groups"), format!("only `partition` takes groups, not `{act}`")));
+                    return Err(err(
+                        f("groups"),
+                        format!("only `partition` takes groups, not `{act}`"),
+                    ));
                 }
                 _ => {}
             }
@@ -572,7 +578,10 @@ impl Scenario {
         }
         if let Some(l) = &self.load {
             if !(l.rate.is_finite() && l.rate > 0.0 && l.rate <= 10_000.0) {
-                return Err(err("load.rate", format!("must be above 0 and at most 10000 tx/s (got {})", l.rate)));
+                return Err(err(
+                    "load.rate",
+                    format!("must be above 0 and at most 10000 tx/s (got {})", l.rate),
+                ));
             }
             seconds("load.start_s", l.start_s, self.duration_s)?;
             seconds("load.duration_s", l.duration_s, self.duration_s - l.start_s)?;
@@ -621,10 +630,17 @@ impl Scenario {
                 let step = self.steps.iter().find(|s| s.label.as_deref() == Some(l));
                 match step {
                     None => return Err(err(f("step"), format!("no step is labelled {l:?}"))),
-                    Some(s) if c.node.is_none() && !s.action.needs_node() && s.action != StepAction::Add => {
+                    Some(s)
+                        if c.node.is_none()
+                            && !s.action.needs_node()
+                            && s.action != StepAction::Add =>
+                    {
                         return Err(err(
                             f("node"),
-                            format!("step {l:?} does `{}` on no single node: give node too", s.action.as_str()),
+                            format!(
+                                "step {l:?} does `{}` on no single node: give node too",
+                                s.action.as_str()
+                            ),
                         ));
                     }
                     Some(_) => {}
@@ -695,7 +711,11 @@ within_s = 20
         assert!(!s.fixed_ports);
         assert_eq!(s.asserts.liveness.as_ref().map(|l| l.grace_s), Some(10.0));
         assert_eq!(s.asserts.caught_up[0].lag, 2);
-        assert!(Scenario::parse("duration_s = 5\n[devnet.ports]\nnode_http = 9000").expect("ok").fixed_ports);
+        assert!(
+            Scenario::parse("duration_s = 5\n[devnet.ports]\nnode_http = 9000")
+                .expect("ok")
+                .fixed_ports
+        );
     }
 
     #[test]
@@ -703,29 +723,98 @@ within_s = 20
         for (text, want) in [
             ("", "missing field `duration_s`"),
             ("duration_s = 0.5", "duration_s: must be at least 1 s"),
-            ("duration_s = 5\n[devnet]\nnodes = 0", "devnet.nodes: must be between 1 and 64"),
-            ("duration_s = 5\n[devnet]\nnodez = 3", "unknown field `nodez`"),
-            ("duration_s = 5\n[[step]]\ndo = \"kill\"\nnode = 1", "step[0]: give exactly one of at"),
-            ("duration_s = 5\n[[step]]\nat = 9\ndo = \"kill\"\nnode = 1", "step[0].at: must be between 0 and 5 s"),
-            ("duration_s = 5\n[[step]]\nat = 1\ndo = \"kill\"", "step[0].node: `kill` needs a node"),
-            ("duration_s = 5\n[[step]]\nat = 1\ndo = \"kill\"\nnode = 9", "step[0].node: node-9 does not exist (the devnet has 7 nodes)"),
-            ("duration_s = 5\n[[step]]\nat = 1\ndo = \"kill\"\nnode = \"leader\"", "unknown node \"leader\""),
-            ("duration_s = 5\n[[step]]\nat = 1\ndo = \"explode\"\nnode = 1", "unknown variant `explode`"),
-            ("duration_s = 5\n[[step]]\nat = 1\ndo = \"byzantine\"\nnode = 1", "step[0].mode: `byzantine` needs mode"),
-            ("duration_s = 5\n[[step]]\nat = 1\ndo = \"byzantine\"\nnode = 1\nmode = \"sleepy\"", "step[0].mode: unknown byzantine mode \"sleepy\""),
-            ("duration_s = 5\n[[step]]\nat = 1\ndo = \"heal\"\nnode = 1", "step[0].node: `heal` acts on no single node"),
-            ("duration_s = 5\n[[step]]\nat = 1\ndo = \"partition\"", "step[0].groups: `partition` needs groups"),
-            ("duration_s = 5\n[[step]]\nat = 1\ndo = \"partition\"\ngroups = [[1], []]", "step[0].groups[1]: is empty"),
-            ("duration_s = 5\n[[step]]\nat = 1\ndo = \"start\"\nnode = \"step:x\"", "step[0].node: step:x: no earlier step is labelled \"x\""),
-            ("duration_s = 5\n[assert]\nno_tx_lost = {}", "assert.no_tx_lost: needs a [load] section"),
-            ("duration_s = 5\n[assert]\nliveness = { max_gap_s = 0 }", "assert.liveness.max_gap_s: must be above 0"),
-            ("duration_s = 5\n[assert]\nrotation = { min = 1 }", "unknown field `rotation`"),
-            ("duration_s = 5\n[[assert.caught_up]]\nstep = \"x\"\nwithin_s = 5", "assert.caught_up[0].step: no step is labelled \"x\""),
-            ("duration_s = 5\n[[assert.caught_up]]\nnode = \"primary\"\nwithin_s = 5", "assert.caught_up[0].node: primary is a role"),
-            ("duration_s = 5\n[[assert.caught_up]]\nwithin_s = 5", "assert.caught_up[0]: give node"),
-            ("duration_s = 5\n[[step]]\nat = 1\ndo = \"heal\"\nlabel = \"h\"\n[[assert.caught_up]]\nstep = \"h\"\nwithin_s = 5", "assert.caught_up[0].node: step \"h\" does `heal` on no single node"),
-            ("duration_s = 5\n[load]\nrate = 0\nduration_s = 2", "load.rate: must be above 0"),
-            ("duration_s = 5\n[load]\nrate = 5\nduration_s = 9", "load.duration_s: must be between 0 and 5 s"),
+            (
+                "duration_s = 5\n[devnet]\nnodes = 0",
+                "devnet.nodes: must be between 1 and 64",
+            ),
+            (
+                "duration_s = 5\n[devnet]\nnodez = 3",
+                "unknown field `nodez`",
+            ),
+            (
+                "duration_s = 5\n[[step]]\ndo = \"kill\"\nnode = 1",
+                "step[0]: give exactly one of at",
+            ),
+            (
+                "duration_s = 5\n[[step]]\nat = 9\ndo = \"kill\"\nnode = 1",
+                "step[0].at: must be between 0 and 5 s",
+            ),
+            (
+                "duration_s = 5\n[[step]]\nat = 1\ndo = \"kill\"",
+                "step[0].node: `kill` needs a node",
+            ),
+            (
+                "duration_s = 5\n[[step]]\nat = 1\ndo = \"kill\"\nnode = 9",
+                "step[0].node: node-9 does not exist (the devnet has 7 nodes)",
+            ),
+            (
+                "duration_s = 5\n[[step]]\nat = 1\ndo = \"kill\"\nnode = \"leader\"",
+                "unknown node \"leader\"",
+            ),
+            (
+                "duration_s = 5\n[[step]]\nat = 1\ndo = \"explode\"\nnode = 1",
+                "unknown variant `explode`",
+            ),
+            (
+                "duration_s = 5\n[[step]]\nat = 1\ndo = \"byzantine\"\nnode = 1",
+                "step[0].mode: `byzantine` needs mode",
+            ),
+            (
+                "duration_s = 5\n[[step]]\nat = 1\ndo = \"byzantine\"\nnode = 1\nmode = \"sleepy\"",
+                "step[0].mode: unknown byzantine mode \"sleepy\"",
+            ),
+            (
+                "duration_s = 5\n[[step]]\nat = 1\ndo = \"heal\"\nnode = 1",
+                "step[0].node: `heal` acts on no single node",
+            ),
+            (
+                "duration_s = 5\n[[step]]\nat = 1\ndo = \"partition\"",
+                "step[0].groups: `partition` needs groups",
+            ),
+            (
+                "duration_s = 5\n[[step]]\nat = 1\ndo = \"partition\"\ngroups = [[1], []]",
+                "step[0].groups[1]: is empty",
+            ),
+            (
+                "duration_s = 5\n[[step]]\nat = 1\ndo = \"start\"\nnode = \"step:x\"",
+                "step[0].node: step:x: no earlier step is labelled \"x\"",
+            ),
+            (
+                "duration_s = 5\n[assert]\nno_tx_lost = {}",
+                "assert.no_tx_lost: needs a [load] section",
+            ),
+            (
+                "duration_s = 5\n[assert]\nliveness = { max_gap_s = 0 }",
+                "assert.liveness.max_gap_s: must be above 0",
+            ),
+            (
+                "duration_s = 5\n[assert]\nrotation = { min = 1 }",
+                "unknown field `rotation`",
+            ),
+            (
+                "duration_s = 5\n[[assert.caught_up]]\nstep = \"x\"\nwithin_s = 5",
+                "assert.caught_up[0].step: no step is labelled \"x\"",
+            ),
+            (
+                "duration_s = 5\n[[assert.caught_up]]\nnode = \"primary\"\nwithin_s = 5",
+                "assert.caught_up[0].node: primary is a role",
+            ),
+            (
+                "duration_s = 5\n[[assert.caught_up]]\nwithin_s = 5",
+                "assert.caught_up[0]: give node",
+            ),
+            (
+                "duration_s = 5\n[[step]]\nat = 1\ndo = \"heal\"\nlabel = \"h\"\n[[assert.caught_up]]\nstep = \"h\"\nwithin_s = 5",
+                "assert.caught_up[0].node: step \"h\" does `heal` on no single node",
+            ),
+            (
+                "duration_s = 5\n[load]\nrate = 0\nduration_s = 2",
+                "load.rate: must be above 0",
+            ),
+            (
+                "duration_s = 5\n[load]\nrate = 5\nduration_s = 9",
+                "load.duration_s: must be between 0 and 5 s",
+            ),
         ] {
             let e = err(text);
             assert!(e.contains(want), "{text:?}\n -> {e}\n wanted {want}");
@@ -734,7 +823,16 @@ within_s = 20
 
     #[test]
     fn roles_round_trip() {
-        for s in ["primary", "added", "step:crash", "member:0", "backup:random", "incoming:2", "follower:1", "node-3"] {
+        for s in [
+            "primary",
+            "added",
+            "step:crash",
+            "member:0",
+            "backup:random",
+            "incoming:2",
+            "follower:1",
+            "node-3",
+        ] {
             assert_eq!(NodeRef::parse(s).expect(s).to_string(), s);
         }
         assert!(NodeRef::parse("member:x").is_err());

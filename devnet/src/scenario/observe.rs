@@ -114,7 +114,11 @@ pub async fn committee(
     epoch: Option<u64>,
 ) -> Result<Option<CommitteeInfo>, String> {
     let arg = epoch.map_or(String::new(), |e| format!("(epoch: \"{e:#x}\")"));
-    let d = graphql(addr, &format!("{{ committee{arg} {{ {COMMITTEE_FIELDS} }} }}")).await?;
+    let d = graphql(
+        addr,
+        &format!("{{ committee{arg} {{ {COMMITTEE_FIELDS} }} }}"),
+    )
+    .await?;
     Ok(committee_of(&d["committee"]))
 }
 
@@ -155,11 +159,7 @@ pub async fn committed(addr: SocketAddr, txs: &[String]) -> Result<Vec<bool>, St
             .map(|h| ("eth_getTransactionReceipt", json!([h])))
             .collect();
         let answers = timed("receipts", proxy::rpc_batch(addr, &calls)).await?;
-        out.extend(
-            answers
-                .into_iter()
-                .map(|a| a.is_ok_and(|r| r.is_object())),
-        );
+        out.extend(answers.into_iter().map(|a| a.is_ok_and(|r| r.is_object())));
     }
     Ok(out)
 }
@@ -183,9 +183,13 @@ mod tests {
             })
         );
         assert!(head_of(&json!({"number": "0x1"})).is_err());
-        let c = json!({"epoch": "0x3", "hash": "0x01", "members": [{"key": "0xAA"}, {"key": "0xbb"}]});
+        let c =
+            json!({"epoch": "0x3", "hash": "0x01", "members": [{"key": "0xAA"}, {"key": "0xbb"}]});
         let c = committee_of(&c).expect("committee");
-        assert_eq!((c.epoch, c.members.clone()), (3, vec!["aa".into(), "bb".into()]));
+        assert_eq!(
+            (c.epoch, c.members.clone()),
+            (3, vec!["aa".into(), "bb".into()])
+        );
         assert_eq!(c.max_faulty(), 0);
     }
 }

@@ -151,7 +151,11 @@ fn quorum_down(sup: &Supervisor, c: &CommitteeInfo) -> bool {
         .iter()
         .map(|v| (observe::norm_key(&v.key), v))
         .collect();
-    let members: Vec<&NodeView> = c.members.iter().filter_map(|k| by_key.get(k).copied()).collect();
+    let members: Vec<&NodeView> = c
+        .members
+        .iter()
+        .filter_map(|k| by_key.get(k).copied())
+        .collect();
     let groups = sup.partition_groups();
     let group_of = |name: &str| {
         groups
@@ -315,7 +319,9 @@ impl Roles {
                     0 => format!("{what}:{k}: there is no {what} now"),
                     n => format!("{what}:{k}: there are only {n} ({})", cands.join(" ")),
                 }),
-                Pick::Random if cands.is_empty() => Err(format!("{what}:random: there is no {what} now")),
+                Pick::Random if cands.is_empty() => {
+                    Err(format!("{what}:random: there is no {what} now"))
+                }
                 Pick::Random => Ok(cands[rng.gen_range(0..cands.len())].clone()),
             }
         };
@@ -421,7 +427,8 @@ async fn act(sup: &Supervisor, s: &Step, node: &str) -> Result<String, String> {
         StepAction::Start => done(sup.start(node).await),
         StepAction::Byzantine => {
             let mode = crate::supervisor::faults::parse_mode(s.mode.as_deref().unwrap_or(""))?;
-            done(sup.byzantine(node, mode).await).map(|_| crate::supervisor::faults::mode_name(mode))
+            done(sup.byzantine(node, mode).await)
+                .map(|_| crate::supervisor::faults::mode_name(mode))
         }
         StepAction::Add | StepAction::Partition | StepAction::Heal => {
             Err(format!("{} does not act on one node", s.action.as_str()))
@@ -457,7 +464,11 @@ async fn timeline(sh: Arc<Shared>, steps: Vec<Step>, mut rng: StdRng, end: Insta
         out.t = Some(sh.t());
         let result: Result<String, String> = async {
             let needs_roles = s.node.is_some() || !s.nodes.is_empty() || !s.groups.is_empty();
-            let r = if needs_roles { Some(roles(&sh).await) } else { None };
+            let r = if needs_roles {
+                Some(roles(&sh).await)
+            } else {
+                None
+            };
             let resolve_all = |refs: &[NodeRef], rng: &mut StdRng| -> Result<Vec<String>, String> {
                 let mut names: Vec<String> = Vec::new();
                 for x in refs {
@@ -476,7 +487,14 @@ async fn timeline(sh: Arc<Shared>, steps: Vec<Step>, mut rng: StdRng, end: Insta
                 }
                 StepAction::Heal => {
                     let rep = sh.sup.heal().await;
-                    if rep.ok { Ok("healed".into()) } else { Err(format!("heal failed on some nodes: {}", serde_json::to_string(&rep.nodes).unwrap_or_default())) }
+                    if rep.ok {
+                        Ok("healed".into())
+                    } else {
+                        Err(format!(
+                            "heal failed on some nodes: {}",
+                            serde_json::to_string(&rep.nodes).unwrap_or_default()
+                        ))
+                    }
                 }
                 StepAction::Partition => {
                     let mut groups = Vec::new();
@@ -496,17 +514,34 @@ async fn timeline(sh: Arc<Shared>, steps: Vec<Step>, mut rng: StdRng, end: Insta
                     let text = rep
                         .groups
                         .as_ref()
-                        .map(|g| g.iter().map(|g| format!("[{}]", g.join(" "))).collect::<Vec<_>>().join(" | "))
+                        .map(|g| {
+                            g.iter()
+                                .map(|g| format!("[{}]", g.join(" ")))
+                                .collect::<Vec<_>>()
+                                .join(" | ")
+                        })
                         .unwrap_or_default();
-                    if rep.ok { Ok(text) } else { Err(format!("{text}: not applied on every node")) }
+                    if rep.ok {
+                        Ok(text)
+                    } else {
+                        Err(format!("{text}: not applied on every node"))
+                    }
                 }
                 _ => {
-                    let refs: Vec<NodeRef> = s.node.iter().cloned().chain(s.nodes.iter().cloned()).collect();
+                    let refs: Vec<NodeRef> = s
+                        .node
+                        .iter()
+                        .cloned()
+                        .chain(s.nodes.iter().cloned())
+                        .collect();
                     let names = resolve_all(&refs, &mut rng)?;
                     out.nodes = names.clone();
                     let mut parts = Vec::new();
                     for n in &names {
-                        parts.push(format!("{n} {}", act(&sh.sup, s, n).await.map_err(|e| format!("{n}: {e}"))?));
+                        parts.push(format!(
+                            "{n} {}",
+                            act(&sh.sup, s, n).await.map_err(|e| format!("{n}: {e}"))?
+                        ));
                     }
                     Ok(parts.join(", "))
                 }
@@ -528,8 +563,16 @@ async fn timeline(sh: Arc<Shared>, steps: Vec<Step>, mut rng: StdRng, end: Insta
             out.t.unwrap_or_default(),
             out.action,
             out.trigger,
-            if out.nodes.is_empty() { "-".into() } else { out.nodes.join(" ") },
-            if out.ok { out.detail.clone() } else { format!("FAILED: {}", out.detail) }
+            if out.nodes.is_empty() {
+                "-".into()
+            } else {
+                out.nodes.join(" ")
+            },
+            if out.ok {
+                out.detail.clone()
+            } else {
+                format!("FAILED: {}", out.detail)
+            }
         ));
         sh.record().steps.push(out);
     }
@@ -565,7 +608,7 @@ fn caught_up_starts(sc: &Scenario, steps: &[StepOutcome]) -> Vec<(usize, String,
                             && s.nodes.contains(&node)
                     })
                     .filter_map(|s| s.t)
-                    .last()
+                    .next_back()
                     .unwrap_or(0.0),
             ),
         };
@@ -668,7 +711,6 @@ pub async fn run(opts: Options) -> anyhow::Result<Outcome> {
         let tl = tokio::spawn(timeline(sh.clone(), sc.steps.clone(), rng, end));
         let load = sc.load.clone().map(|l| {
             let url = format!("http://{}", served.http);
-            let seed = seed;
             tokio::spawn(async move {
                 tokio::time::sleep_until((t0 + Duration::from_secs_f64(l.start_s)).into()).await;
                 super::load::run(&l, &url, seed).await
@@ -677,7 +719,10 @@ pub async fn run(opts: Options) -> anyhow::Result<Outcome> {
         tokio::time::sleep_until(end.into()).await;
         // The timeline has given up on steps that did not trigger by now; a step still acting
         // gets a little longer.
-        if tokio::time::timeout(Duration::from_secs(30), tl).await.is_err() {
+        if tokio::time::timeout(Duration::from_secs(30), tl)
+            .await
+            .is_err()
+        {
             sh.record().steps.push(StepOutcome {
                 index: sc.steps.len(),
                 label: None,
@@ -736,7 +781,10 @@ pub async fn run(opts: Options) -> anyhow::Result<Outcome> {
         let _ = crate::datadir::wipe(&spec.data_dir);
         None
     } else {
-        report.push_str(&format!("\nnode logs: {}/node-*/node.log\n", spec.data_dir.display()));
+        report.push_str(&format!(
+            "\nnode logs: {}/node-*/node.log\n",
+            spec.data_dir.display()
+        ));
         Some(spec.data_dir.clone())
     };
     Ok(Outcome {
