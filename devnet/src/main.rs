@@ -221,24 +221,30 @@ fn main() -> anyhow::Result<()> {
             keep,
             node_bin,
         }) => {
-            let scenario = tc_devnet::scenario::load(&file)?;
-            // Node operations are in the report and the timeline lines; keep the rest quiet.
-            init_tracing("warn");
-            let rt = runtime()?;
-            let out = rt.block_on(tc_devnet::scenario::run::run(
-                tc_devnet::scenario::run::Options {
-                    scenario,
-                    seed,
-                    dir,
-                    keep,
-                    node_bin,
-                },
-            ))?;
-            println!("{}", out.report);
-            if out.passed {
-                Ok(())
-            } else {
-                std::process::exit(1)
+            // Exit 1: a check failed (the report says which); 2: the scenario could not run.
+            let run = || -> anyhow::Result<tc_devnet::scenario::run::Outcome> {
+                let scenario = tc_devnet::scenario::load(&file)?;
+                // Node operations are in the report and the timeline lines; keep the rest quiet.
+                init_tracing("warn");
+                runtime()?.block_on(tc_devnet::scenario::run::run(
+                    tc_devnet::scenario::run::Options {
+                        scenario,
+                        seed,
+                        dir,
+                        keep,
+                        node_bin,
+                    },
+                ))
+            };
+            match run() {
+                Ok(out) => {
+                    println!("{}", out.report);
+                    std::process::exit(if out.passed { 0 } else { 1 })
+                }
+                Err(e) => {
+                    eprintln!("Error: {e:#}");
+                    std::process::exit(2)
+                }
             }
         }
     }

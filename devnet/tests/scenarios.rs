@@ -209,7 +209,7 @@ fn a_malformed_scenario_is_refused_naming_the_field() {
         .arg(&file)
         .output()
         .expect("run");
-    assert!(!out.status.success());
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("bad.toml") && err.contains("unknown node \"leader\""),

@@ -52,10 +52,29 @@ pub struct Outcome {
     pub kept: Option<PathBuf>,
 }
 
-/// `n` consecutive free loopback ports not overlapping `avoid` (base, count).
+/// The kernel's ephemeral port range (outgoing connections take their source ports there).
+fn ephemeral_range() -> (u16, u16) {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|t| {
+            let mut it = t.split_whitespace().map(|p| p.parse::<u16>().ok());
+            Some((it.next()??, it.next()??))
+        })
+        .unwrap_or((32_768, 60_999))
+}
+
+/// `n` consecutive free loopback ports not overlapping `avoid` (base, count), below the
+/// ephemeral range when there is room: the nodes bind them later (an added node much later),
+/// and a port there could meanwhile become the source port of some outgoing connection.
 fn free_range(n: usize, avoid: &[(u16, usize)]) -> anyhow::Result<u16> {
-    for _ in 0..200 {
-        let base = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let (low, _) = ephemeral_range();
+    let span = usize::from(low).saturating_sub(10_000 + n);
+    for attempt in 0..400 {
+        let base = if span > 1_000 && attempt < 300 {
+            u16::try_from(10_000 + rand::random::<usize>() % span).unwrap_or(10_000)
+        } else {
+            TcpListener::bind("127.0.0.1:0")?.local_addr()?.port()
+        };
         if usize::from(base) + n > 65_000 {
             continue;
         }
