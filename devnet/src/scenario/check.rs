@@ -49,6 +49,31 @@ pub struct StepOutcome {
     pub detail: String,
 }
 
+impl StepOutcome {
+    /// `step[1] "back" start at 12s → node-0: node-0 running (pid 7)`
+    pub fn line(&self) -> String {
+        format!(
+            "step[{}]{} {} {} → {}: {}",
+            self.index,
+            self.label
+                .as_ref()
+                .map_or(String::new(), |l| format!(" \"{l}\"")),
+            self.action,
+            self.trigger,
+            if self.nodes.is_empty() {
+                "-".into()
+            } else {
+                self.nodes.join(" ")
+            },
+            if self.ok {
+                self.detail.clone()
+            } else {
+                format!("FAILED: {}", self.detail)
+            }
+        )
+    }
+}
+
 /// A periodic agreement probe: the hash each node has at one height.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Probe {
@@ -496,24 +521,9 @@ pub fn render(name: &str, seed: u64, r: &Record, rows: &[Row]) -> String {
         for st in &r.steps {
             let _ = writeln!(
                 s,
-                "  {:>7}  step[{}]{} {} {} → {}: {}",
+                "  {:>7}  {}",
                 st.t.map_or("-".into(), |t| format!("{t:.1}s")),
-                st.index,
-                st.label
-                    .as_ref()
-                    .map_or(String::new(), |l| format!(" \"{l}\"")),
-                st.action,
-                st.trigger,
-                if st.nodes.is_empty() {
-                    "-".into()
-                } else {
-                    st.nodes.join(" ")
-                },
-                if st.ok {
-                    st.detail.clone()
-                } else {
-                    format!("FAILED: {}", st.detail)
-                }
+                st.line()
             );
         }
         s.push('\n');

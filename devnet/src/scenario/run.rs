@@ -578,20 +578,9 @@ async fn timeline(sh: Arc<Shared>, steps: Vec<Step>, mut rng: StdRng, end: Insta
             Err(e) => out.detail = e,
         }
         say(format!(
-            "[{:>5.1}s] step[{index}] {} {} → {}: {}",
+            "[{:>5.1}s] {}",
             out.t.unwrap_or_default(),
-            out.action,
-            out.trigger,
-            if out.nodes.is_empty() {
-                "-".into()
-            } else {
-                out.nodes.join(" ")
-            },
-            if out.ok {
-                out.detail.clone()
-            } else {
-                format!("FAILED: {}", out.detail)
-            }
+            out.line()
         ));
         sh.record().steps.push(out);
     }
