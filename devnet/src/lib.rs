@@ -26,6 +26,7 @@ pub mod admin;
 pub mod datadir;
 pub mod down;
 pub mod feed;
+pub mod load;
 pub mod proxy;
 pub mod scenario;
 pub mod server;

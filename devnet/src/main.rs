@@ -31,6 +31,9 @@ enum Cmd {
     /// Game scenarios: a devnet, a timeline of faults, a load and assertions (docs/scenarios.md).
     #[command(subcommand)]
     Scenario(ScenarioCmd),
+    /// Submit a transfer or Bank workload over JSON-RPC (to this devnet, anvil, Hardhat, …)
+    /// and print committed tx/s and submit→commit latency.
+    Load(LoadArgs),
     /// (internal) Become the node process: die with the launcher, then exec PROGRAM.
     #[command(hide = true)]
     ExecNode {
@@ -122,6 +125,97 @@ struct UpArgs {
     dashboard: Option<PathBuf>,
 }
 
+#[derive(Args, Debug)]
+struct LoadArgs {
+    /// JSON-RPC endpoint; repeat to spread senders over several nodes (the first is polled).
+    #[arg(long = "rpc", default_value = "http://127.0.0.1:8545")]
+    rpc: Vec<String>,
+    /// `transfer` (1 wei value transfers) or `bank` (Bank.transfer between senders).
+    #[arg(long, default_value = "transfer")]
+    kind: String,
+    /// Submit at this many tx/s, one per request (default 100); conflicts with --max.
+    #[arg(long, conflicts_with = "max")]
+    rate: Option<f64>,
+    /// Submit as fast as possible in JSON-RPC batches of --batch.
+    #[arg(long)]
+    max: bool,
+    /// Transactions per batch with --max.
+    #[arg(long, default_value_t = 500)]
+    batch: usize,
+    /// Number of measured transactions.
+    #[arg(long, default_value_t = 1_000)]
+    txs: usize,
+    /// Sending dev accounts (funded from account 0 when they hold less than 1 ETH).
+    #[arg(long, default_value_t = 10)]
+    senders: u32,
+    /// Submitting threads.
+    #[arg(long, default_value_t = 4)]
+    workers: usize,
+    /// Seconds to wait for commits after the last submission.
+    #[arg(long, default_value_t = 60)]
+    commit_timeout_s: u64,
+    /// Seed for Bank transfer recipients.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Also write the report as JSON here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+fn load(a: LoadArgs) -> anyhow::Result<()> {
+    use tc_devnet::load::{LoadKind, LoadSpec, Pace};
+    let kind = match a.kind.as_str() {
+        "transfer" => LoadKind::Transfer,
+        "bank" => LoadKind::Bank,
+        k => anyhow::bail!("--kind {k}: expected `transfer` or `bank`"),
+    };
+    let spec = LoadSpec {
+        kind,
+        pace: if a.max {
+            Pace::Max { batch: a.batch }
+        } else {
+            Pace::Rate(a.rate.unwrap_or(100.0))
+        },
+        txs: a.txs,
+        senders: a.senders,
+        workers: a.workers,
+        commit_timeout: std::time::Duration::from_secs(a.commit_timeout_s),
+        seed: a.seed,
+    };
+    let r = tc_devnet::load::run(&a.rpc, &spec)?;
+    println!(
+        "chain {}: submitted {} ({:.0}/s), accepted {}, rejected {}, committed {} in {:.2} s = {:.0} tx/s over {} blocks",
+        r.chain_id,
+        r.submitted,
+        r.submitted_per_sec,
+        r.accepted,
+        r.rejected,
+        r.committed,
+        r.total_secs,
+        r.committed_per_sec,
+        r.blocks
+    );
+    println!(
+        "submit→commit latency ms: p50 {:.1}  p90 {:.1}  p99 {:.1}  max {:.1}",
+        r.latency_ms.p50, r.latency_ms.p90, r.latency_ms.p99, r.latency_ms.max
+    );
+    for e in &r.rejections {
+        println!("rejected: {e}");
+    }
+    if let Some(p) = &a.json {
+        std::fs::write(p, serde_json::to_vec_pretty(&r)?)
+            .with_context(|| format!("writing {}", p.display()))?;
+    }
+    anyhow::ensure!(
+        r.lost.is_empty(),
+        "{} accepted transactions were not committed within {} s (first: {})",
+        r.lost.len(),
+        a.commit_timeout_s,
+        r.lost[0]
+    );
+    Ok(())
+}
+
 /// The dashboard to serve: `--dashboard`, else `<target>/dashboard-dist` when this binary lives
 /// in `<target>/{debug,release}/`.
 fn dashboard_dir(flag: Option<PathBuf>) -> Option<PathBuf> {
@@ -170,6 +264,7 @@ fn main() -> anyhow::Result<()> {
             let (program, args) = argv.split_first().context("exec-node: no program")?;
             Err(tc_devnet::exec_node(parent, program, args))
         }
+        Cmd::Load(args) => load(args),
         Cmd::Up(args) => {
             let spec = args.spec()?;
             init_tracing("info");

@@ -3,6 +3,7 @@
 //! | route | what |
 //! |-------|------|
 //! | `POST /` | JSON-RPC, forwarded to a running node ([`crate::proxy`]) |
+//! | `GET /` with `Upgrade: websocket` | JSON-RPC over WebSocket (`eth_subscribe`), passed through to a running node; a new connection goes to the next live node when the upstream is gone |
 //! | `GET /` | the dashboard ([`Integrations::dashboard`]); a placeholder page when it is not built |
 //! | `/graphql`, `/graphql/…` | GraphQL (and its UI / WebSocket), forwarded |
 //! | `/events`, `/metrics` | the upstream node's own event stream and metrics, forwarded |

@@ -7,16 +7,17 @@
 //! - [`hybrid`]  extensions: `snailBlock(s)` with fruits, `committee(epoch)`, `storage` per table
 //! - [`pool`]    `mempool`: per-sender queues with nonces, recent rejections with reasons
 //! - [`query`]   `Query` (geth + extensions) and `Mutation` roots, limits, [`schema`]
+//! - [`node`]    this node's `consensus` state (epoch, role, view, seq, phase, view changes)
+//!   and `peers` (libp2p connections with ping round trips)
 //! - [`subscription`] `Subscription` root fed by the node's event stream ([`NodeApi::events`]):
 //!   `newBlocks`, `newSnailBlocks`, `committeeRotations`, `pendingTransactions`, `events(kinds)`
 //! - [`ui`]      the offline GraphiQL page and its vendored assets (`assets/`, no CDN)
-//!
-//! Not yet: `consensus` (per-node PBFT state), `peers`.
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
 pub mod hybrid;
+pub mod node;
 pub mod objects;
 pub mod pool;
 pub mod query;
@@ -78,6 +79,10 @@ pub trait NodeApi: Send + Sync {
     fn pooled_transaction(&self, hash: B256) -> BoxFuture<'_, Option<RecoveredTx>>;
     /// The pool per sender, and its recent rejections.
     fn pool(&self) -> BoxFuture<'_, PoolSnapshot>;
+    /// This node's consensus state (None when the node is shutting down).
+    fn consensus(&self) -> BoxFuture<'_, Option<node::ConsensusStatus>>;
+    /// Connected peers, by peer id.
+    fn peers(&self) -> BoxFuture<'_, Vec<node::Peer>>;
     /// Subscribe to the node's events (bounded: a slow reader gets [`BusItem::Missed`]).
     fn events(&self) -> EventStream;
 }

@@ -16,7 +16,7 @@ pub const MAX_BLOCK_RANGE: u64 = 1_000;
 
 /// Query root: geth's fields plus the trueconsensus extensions.
 #[derive(MergedObject, Debug, Default)]
-pub struct QueryRoot(EthQuery, crate::hybrid::HybridQuery);
+pub struct QueryRoot(EthQuery, crate::hybrid::HybridQuery, crate::node::NodeQuery);
 
 /// The schema type.
 pub type TcSchema = Schema<QueryRoot, Mutation, crate::subscription::SubscriptionRoot>;

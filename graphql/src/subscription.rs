@@ -345,6 +345,12 @@ mod tests {
         fn pool(&self) -> BoxFuture<'_, PoolSnapshot> {
             Box::pin(async { PoolSnapshot::default() })
         }
+        fn consensus(&self) -> BoxFuture<'_, Option<crate::node::ConsensusStatus>> {
+            Box::pin(async { None })
+        }
+        fn peers(&self) -> BoxFuture<'_, Vec<crate::node::Peer>> {
+            Box::pin(async { Vec::new() })
+        }
         fn events(&self) -> EventStream {
             Box::pin(stream::iter(self.items.clone()))
         }

@@ -113,6 +113,25 @@ impl Default for HybridParams {
 }
 
 impl HybridParams {
+    /// What genesis commits to: keccak256 of a domain tag and every parameter (8-byte
+    /// big-endian, field order). It is the seed of the epoch-0 committee, so it enters that
+    /// committee's hash, which the genesis block names: nodes whose hybrid parameters differ
+    /// have different genesis hashes and refuse each other as "on another chain".
+    pub fn commitment(&self) -> B256 {
+        let mut buf = Vec::with_capacity(24 + 5 * 8);
+        buf.extend_from_slice(b"trueconsensus/genesis-hybrid/v1");
+        for v in [
+            self.epoch_length,
+            self.lambda,
+            self.committee_size as u64,
+            self.switch_margin,
+            self.min_epoch_blocks,
+        ] {
+            buf.extend_from_slice(&v.to_be_bytes());
+        }
+        keccak256(&buf)
+    }
+
     /// The consensus crate's configuration.
     pub fn config(&self) -> tc_consensus::committee::HybridConfig {
         tc_consensus::committee::HybridConfig {
@@ -303,7 +322,7 @@ impl Genesis {
             epoch: 0,
             start_height: 1,
             members: self.committee.clone(),
-            seed: B256::ZERO,
+            seed: self.hybrid.commitment(),
         };
         let header = FastHeader {
             number: 0,
@@ -386,6 +405,38 @@ mod tests {
             a.diff.accounts[0].info.as_ref().map(|i| i.balance),
             Some(U256::from(DEV_BALANCE_WEI))
         );
+    }
+
+    #[test]
+    fn genesis_hash_covers_every_hybrid_parameter() {
+        let g = Genesis::dev(&[], BTreeMap::new(), vec![member(9)]);
+        let base = g.build().header.hash();
+        type Change = (&'static str, fn(&mut HybridParams));
+        let changes: [Change; 5] = [
+            ("epoch_length", |h| h.epoch_length += 1),
+            ("lambda", |h| h.lambda += 1),
+            ("committee_size", |h| h.committee_size += 1),
+            ("switch_margin", |h| h.switch_margin += 1),
+            ("min_epoch_blocks", |h| h.min_epoch_blocks += 1),
+        ];
+        let mut seen = std::collections::BTreeSet::from([base]);
+        for (name, change) in changes {
+            let mut other = g.clone();
+            change(&mut other.hybrid);
+            let built = other.build();
+            assert_eq!(built.committee.seed, other.hybrid.commitment(), "{name}");
+            assert_eq!(
+                built.header.next_committee,
+                built.committee.hash(),
+                "{name}"
+            );
+            assert!(
+                seen.insert(built.header.hash()),
+                "changing hybrid.{name} left the genesis hash unchanged"
+            );
+        }
+        // Same parameters, same hash.
+        assert_eq!(g.clone().build().header.hash(), base);
     }
 
     #[test]

@@ -105,6 +105,25 @@ impl NodeApi for NodeHandle {
             }
         })
     }
+    fn consensus(&self) -> BoxFuture<'_, Option<tc_graphql::node::ConsensusStatus>> {
+        Box::pin(async move {
+            let (reply, rx) = oneshot::channel();
+            self.commands
+                .send(Command::Consensus { reply })
+                .await
+                .ok()?;
+            rx.await.ok()
+        })
+    }
+    fn peers(&self) -> BoxFuture<'_, Vec<tc_graphql::node::Peer>> {
+        Box::pin(async move {
+            let (reply, rx) = oneshot::channel();
+            if self.commands.send(Command::Peers { reply }).await.is_err() {
+                return Vec::new();
+            }
+            rx.await.unwrap_or_default()
+        })
+    }
     fn events(&self) -> EventStream {
         let rx = self.events.subscribe();
         Box::pin(futures_util::stream::unfold(rx, |mut rx| async move {

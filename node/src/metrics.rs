@@ -1,9 +1,12 @@
 //! Prometheus metrics at `GET /metrics` (OpenMetrics text): chain heads, commits, mempool,
-//! snail mining, RocksDB per-table statistics, API requests and latency.
+//! snail mining, PBFT phase timings and view changes, peers and their ping round trips,
+//! RocksDB per-table statistics, API requests and latency.
 //!
 //! The event loop and the API update the metrics (atomics, never blocking); `/metrics` only
 //! encodes them.
-use std::sync::Arc;
+use std::collections::BTreeSet;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
@@ -16,16 +19,22 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
-use prometheus_client::registry::Registry;
+use prometheus_client::registry::{Metric, Registry};
 use tc_types::TableStats;
 
-/// Label set `{table="…"}` / `{method="…"}`.
+/// Label set `{table="…"}` / `{method="…"}` / `{phase="…"}` / `{peer="…"}`.
 type Label = Vec<(&'static str, String)>;
+
+/// Most `peer` label values of [`Metrics::peer_rtt_seconds`] (connected peers only; a peer's
+/// series is removed when it disconnects).
+pub const MAX_PEER_LABELS: usize = 64;
 
 /// Every metric of a node.
 #[derive(Debug)]
 pub struct Metrics {
     registry: Registry,
+    /// Peers that have a `peer_rtt_seconds` series.
+    rtt_peers: Mutex<BTreeSet<String>>,
     /// Fast head height.
     pub fast_head: Gauge,
     /// Snail head height.
@@ -58,8 +67,15 @@ pub struct Metrics {
     pub api_seconds: Family<Label, Histogram>,
     /// Connected libp2p peers.
     pub peers: Gauge,
+    /// Last ping round trip per connected peer (seconds).
+    pub peer_rtt_seconds: Family<Label, Gauge<f64, AtomicU64>>,
     /// PBFT view changes started since start.
     pub view_changes: Counter,
+    /// Seconds from accepting a PRE-PREPARE to each later step, by `phase`
+    /// (`prepare_quorum`, `commit_quorum`, `block_committed`).
+    pub pbft_phase_seconds: Family<Label, Histogram>,
+    /// Seconds from the first VIEW-CHANGE of this node to the NEW-VIEW it accepted.
+    pub view_change_seconds: Histogram,
     /// Epoch of the fast head.
     pub epoch: Gauge,
     /// Whether this node is a member of the committee deciding the next height (0/1).
@@ -72,118 +88,175 @@ fn latency_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.000_05, 2.0, 16))
 }
 
+/// Consensus steps take milliseconds to (view changes) tens of seconds.
+fn consensus_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.000_5, 2.0, 18))
+}
+
+/// Register `metric` under `name` and hand it back (the registry keeps a clone that shares
+/// its value).
+fn reg<M: Metric + Clone>(r: &mut Registry, name: &str, help: &str, metric: M) -> M {
+    r.register(name, help, metric.clone());
+    metric
+}
+
 impl Metrics {
     /// All metrics registered under the `tc` prefix.
     pub fn new() -> Arc<Self> {
-        let mut registry = Registry::with_prefix("tc");
+        let mut r = Registry::with_prefix("tc");
+        let r = &mut r;
         let m = Self {
-            fast_head: Gauge::default(),
-            snail_head: Gauge::default(),
-            snail_difficulty: Gauge::default(),
-            blocks_committed: Counter::default(),
-            txs_committed: Counter::default(),
-            snail_mined: Counter::default(),
-            txs_rejected: Counter::default(),
-            mempool_txs: Gauge::default(),
-            mempool_bytes: Gauge::default(),
-            table_live_sst_bytes: Family::default(),
-            table_keys: Family::default(),
-            table_bytes_read: Family::default(),
-            table_bytes_written: Family::default(),
-            api_requests: Family::default(),
-            api_seconds: Family::new_with_constructor(latency_histogram),
-            peers: Gauge::default(),
-            view_changes: Counter::default(),
-            epoch: Gauge::default(),
-            committee_member: Gauge::default(),
-            peer_penalties: Counter::default(),
+            fast_head: reg(r, "fast_head", "Fast chain head height", Gauge::default()),
+            snail_head: reg(r, "snail_head", "Snail chain head height", Gauge::default()),
+            snail_difficulty: reg(
+                r,
+                "snail_difficulty",
+                "Difficulty of the snail head",
+                Gauge::default(),
+            ),
+            blocks_committed: reg(
+                r,
+                "blocks_committed",
+                "Fast blocks committed since start",
+                Counter::default(),
+            ),
+            txs_committed: reg(
+                r,
+                "txs_committed",
+                "Transactions committed since start",
+                Counter::default(),
+            ),
+            snail_mined: reg(
+                r,
+                "snail_blocks_mined",
+                "Snail blocks mined since start",
+                Counter::default(),
+            ),
+            txs_rejected: reg(
+                r,
+                "txs_rejected",
+                "Transactions refused since start",
+                Counter::default(),
+            ),
+            mempool_txs: reg(r, "mempool_txs", "Pooled transactions", Gauge::default()),
+            mempool_bytes: reg(
+                r,
+                "mempool_bytes",
+                "Pooled transaction bytes",
+                Gauge::default(),
+            ),
+            table_live_sst_bytes: reg(
+                r,
+                "storage_live_sst_bytes",
+                "Live SST bytes per table",
+                Family::default(),
+            ),
+            table_keys: reg(
+                r,
+                "storage_estimated_keys",
+                "Estimated keys per table",
+                Family::default(),
+            ),
+            table_bytes_read: reg(
+                r,
+                "storage_bytes_read",
+                "Bytes read per table since open",
+                Family::default(),
+            ),
+            table_bytes_written: reg(
+                r,
+                "storage_bytes_written",
+                "Bytes written per table since open",
+                Family::default(),
+            ),
+            api_requests: reg(
+                r,
+                "api_requests",
+                "API requests by method",
+                Family::default(),
+            ),
+            api_seconds: reg(
+                r,
+                "api_request_seconds",
+                "API latency by method",
+                Family::new_with_constructor(latency_histogram),
+            ),
+            peers: reg(r, "peers", "Connected libp2p peers", Gauge::default()),
+            peer_rtt_seconds: reg(
+                r,
+                "peer_rtt_seconds",
+                "Last ping round trip per connected peer",
+                Family::default(),
+            ),
+            view_changes: reg(
+                r,
+                "pbft_view_changes",
+                "PBFT view changes started since start",
+                Counter::default(),
+            ),
+            pbft_phase_seconds: reg(
+                r,
+                "pbft_phase_seconds",
+                "Seconds from accepting a PRE-PREPARE to the prepare quorum, the commit quorum and the committed block",
+                Family::new_with_constructor(consensus_histogram),
+            ),
+            view_change_seconds: reg(
+                r,
+                "pbft_view_change_seconds",
+                "Seconds from this node's first VIEW-CHANGE to the NEW-VIEW it accepted",
+                consensus_histogram(),
+            ),
+            epoch: reg(r, "epoch", "Epoch of the fast head", Gauge::default()),
+            committee_member: reg(
+                r,
+                "committee_member",
+                "1 when this node is in the committee deciding the next height",
+                Gauge::default(),
+            ),
+            peer_penalties: reg(
+                r,
+                "peer_penalties",
+                "Peers penalised for invalid input since start",
+                Counter::default(),
+            ),
             registry: Registry::default(),
+            rtt_peers: Mutex::default(),
         };
-        registry.register("fast_head", "Fast chain head height", m.fast_head.clone());
-        registry.register(
-            "snail_head",
-            "Snail chain head height",
-            m.snail_head.clone(),
-        );
-        registry.register(
-            "snail_difficulty",
-            "Difficulty of the snail head",
-            m.snail_difficulty.clone(),
-        );
-        registry.register(
-            "blocks_committed",
-            "Fast blocks committed since start",
-            m.blocks_committed.clone(),
-        );
-        registry.register(
-            "txs_committed",
-            "Transactions committed since start",
-            m.txs_committed.clone(),
-        );
-        registry.register(
-            "snail_blocks_mined",
-            "Snail blocks mined since start",
-            m.snail_mined.clone(),
-        );
-        registry.register(
-            "txs_rejected",
-            "Transactions refused since start",
-            m.txs_rejected.clone(),
-        );
-        registry.register("mempool_txs", "Pooled transactions", m.mempool_txs.clone());
-        registry.register(
-            "mempool_bytes",
-            "Pooled transaction bytes",
-            m.mempool_bytes.clone(),
-        );
-        registry.register(
-            "storage_live_sst_bytes",
-            "Live SST bytes per table",
-            m.table_live_sst_bytes.clone(),
-        );
-        registry.register(
-            "storage_estimated_keys",
-            "Estimated keys per table",
-            m.table_keys.clone(),
-        );
-        registry.register(
-            "storage_bytes_read",
-            "Bytes read per table since open",
-            m.table_bytes_read.clone(),
-        );
-        registry.register(
-            "storage_bytes_written",
-            "Bytes written per table since open",
-            m.table_bytes_written.clone(),
-        );
-        registry.register(
-            "api_requests",
-            "API requests by method",
-            m.api_requests.clone(),
-        );
-        registry.register(
-            "api_request_seconds",
-            "API latency by method",
-            m.api_seconds.clone(),
-        );
-        registry.register("peers", "Connected libp2p peers", m.peers.clone());
-        registry.register(
-            "pbft_view_changes",
-            "PBFT view changes started since start",
-            m.view_changes.clone(),
-        );
-        registry.register("epoch", "Epoch of the fast head", m.epoch.clone());
-        registry.register(
-            "committee_member",
-            "1 when this node is in the committee deciding the next height",
-            m.committee_member.clone(),
-        );
-        registry.register(
-            "peer_penalties",
-            "Peers penalised for invalid input since start",
-            m.peer_penalties.clone(),
-        );
+        let registry = std::mem::take(r);
         Arc::new(Self { registry, ..m })
+    }
+
+    /// Record a peer's last ping round trip (at most [`MAX_PEER_LABELS`] peers get a series).
+    pub fn set_peer_rtt(&self, peer: &str, rtt: Duration) {
+        let Ok(mut labelled) = self.rtt_peers.lock() else {
+            return;
+        };
+        if !labelled.contains(peer) {
+            if labelled.len() >= MAX_PEER_LABELS {
+                return;
+            }
+            labelled.insert(peer.to_string());
+        }
+        self.peer_rtt_seconds
+            .get_or_create(&vec![("peer", peer.to_string())])
+            .set(rtt.as_secs_f64());
+    }
+
+    /// Forget a disconnected peer's round trip series.
+    pub fn remove_peer(&self, peer: &str) {
+        if let Ok(mut labelled) = self.rtt_peers.lock()
+            && labelled.remove(peer)
+        {
+            self.peer_rtt_seconds
+                .remove(&vec![("peer", peer.to_string())]);
+        }
+    }
+
+    /// Record one PBFT step duration (`phase` as in [`Metrics::pbft_phase_seconds`]).
+    pub fn pbft_phase(&self, phase: &'static str, took: Duration) {
+        self.pbft_phase_seconds
+            .get_or_create(&vec![("phase", phase.to_string())])
+            .observe(took.as_secs_f64());
     }
 
     /// Record per-table storage statistics.

@@ -12,20 +12,6 @@ use common::{Proc, hex_u64, raw_post, raw_tx, rpc};
 use serde_json::{Value, json};
 use tc_node::testnet::{GeneratedNode, TestnetSpec, generate};
 
-/// A base port with `n` free consecutive ports.
-fn free_ports(n: u16) -> u16 {
-    for _ in 0..200 {
-        let base = common::free_port();
-        if base > 65_000 - n {
-            continue;
-        }
-        if (0..n).all(|i| std::net::TcpListener::bind(("127.0.0.1", base + i)).is_ok()) {
-            return base;
-        }
-    }
-    panic!("no {n} consecutive free ports");
-}
-
 struct Cluster {
     _dir: tempfile::TempDir,
     nodes: Vec<GeneratedNode>,
@@ -100,7 +86,7 @@ fn wait_cluster<T>(c: &Cluster, what: &str, secs: u64, mut f: impl FnMut() -> Op
 
 fn cluster(n: usize, committee: usize, epoch_length: u64) -> Cluster {
     let dir = tempfile::tempdir().expect("tmp");
-    let ports = free_ports(2 * n as u16);
+    let ports = common::free_ports(2 * n as u16);
     let mut spec = TestnetSpec {
         nodes: n,
         committee_size: committee,
@@ -359,6 +345,72 @@ fn byzantine_primary_and_silent_member_do_not_stop_commits() {
         "{v}"
     );
 
+    // Peers: each node sees the other three, all members of epoch 0, with a ping round trip.
+    for i in 0..4 {
+        let peers = wait_cluster(&c, &format!("node-{i}'s peers pinged"), 30, || {
+            let v = raw_post(
+                &format!("{}/graphql", c.url(i)),
+                r#"{"query":"{ peers { peerId address rttMicros memberKey committeeMember fastHead } }"}"#,
+            );
+            let peers = v["data"]["peers"].as_array()?.clone();
+            (peers.len() == 3 && peers.iter().all(|p| !p["rttMicros"].is_null())).then_some(peers)
+        });
+        let mut keys: Vec<String> = peers
+            .iter()
+            .map(|p| {
+                assert_eq!(p["committeeMember"], true, "{p}");
+                assert!(
+                    p["address"]
+                        .as_str()
+                        .is_some_and(|a| a.contains("/ip4/127.0.0.1/")),
+                    "{p}"
+                );
+                assert!(hex_u64(&p["rttMicros"]) > 0, "{p}");
+                let sample = format!(
+                    "tc_peer_rtt_seconds{{peer=\"{}\"}}",
+                    p["peerId"].as_str().unwrap_or("")
+                );
+                assert!(
+                    common::metric(&c.url(i), &sample).is_some_and(|s| s > 0.0),
+                    "{sample}"
+                );
+                p["memberKey"].as_str().expect("member key").to_string()
+            })
+            .collect();
+        keys.sort();
+        let mut others: Vec<String> = (0..4)
+            .filter(|j| *j != i)
+            .map(|j| c.nodes[j].key.to_string())
+            .collect();
+        others.sort();
+        assert_eq!(keys, others, "node-{i}'s peers");
+    }
+    let consensus = |i: usize| {
+        raw_post(
+            &format!("{}/graphql", c.url(i)),
+            r#"{"query":"{ consensus { epoch role memberIndex committeeSize view viewChanges lastViewChange { epoch fromView toView reason } } committee(epoch: 0) { members { key } } }"}"#,
+        )["data"]
+            .clone()
+    };
+    for i in 0..4 {
+        let d = consensus(i);
+        let c0 = &d["consensus"];
+        assert_eq!(c0["epoch"], "0x0", "{d}");
+        assert_eq!(c0["committeeSize"], 4, "{d}");
+        let me = usize::try_from(c0["memberIndex"].as_i64().expect("index")).expect("index");
+        assert_eq!(
+            d["committee"]["members"][me]["key"],
+            c.nodes[i].key.to_string(),
+            "{d}"
+        );
+        let primary = hex_u64(&c0["view"]) % 4 == me as u64;
+        assert_eq!(
+            c0["role"],
+            if primary { "PRIMARY" } else { "MEMBER" },
+            "{d}"
+        );
+    }
+
     for mode in ["withhold", "equivocate"] {
         let (p, at) = proposer(&c);
         let (st, v) = fault(
@@ -381,6 +433,28 @@ fn byzantine_primary_and_silent_member_do_not_stop_commits() {
             r#"{"fault":"byzantine","mode":"honest"}"#,
         );
         assert_eq!(st, 200);
+        if mode == "withhold" {
+            // The others left the withholding primary's view, and say so.
+            for i in (0..4).filter(|i| *i != p) {
+                let d = consensus(i);
+                let vc = &d["consensus"]["lastViewChange"];
+                assert!(
+                    hex_u64(&d["consensus"]["viewChanges"]) >= 1,
+                    "node-{i}: {d}"
+                );
+                assert!(
+                    hex_u64(&vc["toView"]) > hex_u64(&vc["fromView"]),
+                    "node-{i}: {d}"
+                );
+                assert!(
+                    !vc["reason"].as_str().unwrap_or("").is_empty(),
+                    "node-{i}: {d}"
+                );
+                assert!(hex_u64(&d["consensus"]["view"]) >= 1, "node-{i}: {d}");
+                let done = common::metric(&c.url(i), "tc_pbft_view_change_seconds_count");
+                assert!(done.is_some_and(|n| n >= 1.0), "node-{i}: {done:?}");
+            }
+        }
     }
     // A silent member (f = 1) does not stop the other three.
     let (p, at) = proposer(&c);

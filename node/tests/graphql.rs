@@ -293,3 +293,53 @@ fn bad_queries_get_graphql_errors_and_the_node_keeps_going() {
         (hex_u64(&rpc(url, "eth_blockNumber", json!([])).ok()?) > h0 + 2).then_some(())
     });
 }
+
+#[test]
+fn consensus_and_peers_report_a_solo_member() {
+    let node = TestNode::init(50, 200);
+    let _p = node.start();
+    let url = &node.url;
+    wait_for("a few blocks", 30, || {
+        rpc(url, "eth_blockNumber", json!([]))
+            .ok()
+            .filter(|n| hex_u64(n) >= 3)
+    });
+    let q = "{ consensus { epoch role memberIndex committeeSize view seq phase viewChanging \
+             lastDecided head stableCheckpoint viewChanges lastViewChange { reason } } \
+             block { number } peers { peerId } }";
+    let d = data(url, q);
+    let c = &d["consensus"];
+    // The only member of epoch 0's committee is the primary of every view.
+    assert_eq!(c["epoch"], "0x0", "{d}");
+    assert_eq!(c["role"], "PRIMARY", "{d}");
+    assert_eq!(c["memberIndex"], 0, "{d}");
+    assert_eq!(c["committeeSize"], 1, "{d}");
+    assert_eq!(c["view"], "0x0", "{d}");
+    assert_eq!(c["viewChanging"], false, "{d}");
+    assert_eq!(c["viewChanges"], "0x0", "{d}");
+    assert!(c["lastViewChange"].is_null(), "{d}");
+    assert!(
+        ["PRE_PREPARE", "PREPARE", "COMMIT", "DECIDED"]
+            .contains(&c["phase"].as_str().unwrap_or("")),
+        "{d}"
+    );
+    // seq is the height being decided: the committed head + 1, read in the same snapshot.
+    let head = hex_u64(&c["head"]);
+    assert!(head >= 3, "{d}");
+    assert_eq!(hex_u64(&c["seq"]), head + 1, "{d}");
+    assert!(hex_u64(&c["lastDecided"]) >= head, "{d}");
+    // The block query ran after the consensus snapshot: the chain cannot be behind it.
+    assert!(hex_u64(&d["block"]["number"]) >= head, "{d}");
+    assert_eq!(d["peers"], json!([]), "a solo node has no peers: {d}");
+
+    // The phase timings of those decisions are in the metrics.
+    for phase in ["prepare_quorum", "commit_quorum", "block_committed"] {
+        let sample = format!("tc_pbft_phase_seconds_count{{phase=\"{phase}\"}}");
+        let n = common::metric(url, &sample).unwrap_or_else(|| panic!("{sample} missing"));
+        assert!(n >= 3.0, "{sample} = {n}");
+    }
+    assert_eq!(
+        common::metric(url, "tc_pbft_view_change_seconds_count"),
+        Some(0.0)
+    );
+}

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer};
 
+pub use crate::load::LoadKind;
 use crate::spec::{DevnetSpec, SpecError};
 use tc_node::config::range;
 
@@ -261,8 +262,8 @@ pub struct LoadSection {
     /// Dev accounts sending (1..=10).
     #[serde(default = "default_accounts")]
     pub accounts: usize,
-    /// `transfer` (value transfers) or `bank` (Bank contract calls).
-    #[serde(default)]
+    /// `transfer` (1 wei value transfers) or `bank` (`Bank.transfer` between the senders).
+    #[serde(default = "default_kind")]
     pub kind: LoadKind,
 }
 
@@ -270,15 +271,8 @@ fn default_accounts() -> usize {
     4
 }
 
-/// What the load sends.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LoadKind {
-    /// Plain value transfers between dev accounts.
-    #[default]
-    Transfer,
-    /// Bank contract deposits and transfers.
-    Bank,
+fn default_kind() -> LoadKind {
+    LoadKind::Transfer
 }
 
 /// `[assert]`: every assertion present is checked; absent ones are not.

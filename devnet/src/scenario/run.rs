@@ -717,11 +717,12 @@ pub async fn run(opts: Options) -> anyhow::Result<Outcome> {
         let poller = tokio::spawn(poll(sh.clone(), probe_s, stop_rx));
         let rng = StdRng::seed_from_u64(seed);
         let tl = tokio::spawn(timeline(sh.clone(), sc.steps.clone(), rng, end));
+        let drain = sc.asserts.no_tx_lost.as_ref().map_or(20.0, |d| d.drain_s);
         let load = sc.load.clone().map(|l| {
             let url = format!("http://{}", served.http);
             tokio::spawn(async move {
                 tokio::time::sleep_until((t0 + Duration::from_secs_f64(l.start_s)).into()).await;
-                super::load::run(&l, &url, seed).await
+                super::load::run(&l, &url, seed, drain).await
             })
         });
         tokio::time::sleep_until(end.into()).await;
@@ -744,18 +745,21 @@ pub async fn run(opts: Options) -> anyhow::Result<Outcome> {
         }
         let mut load_out = None;
         if let Some(task) = load {
-            let mut out = match tokio::time::timeout(Duration::from_secs(60), task).await {
+            let wait = Duration::from_secs_f64(60.0 + drain);
+            let mut out = match tokio::time::timeout(wait, task).await {
                 Ok(Ok(o)) => o,
                 Ok(Err(e)) => LoadOutcome {
                     error: Some(format!("load task: {e}")),
                     ..LoadOutcome::default()
                 },
                 Err(_) => LoadOutcome {
-                    error: Some("the load did not finish within 60 s of the end".into()),
+                    error: Some(format!(
+                        "the load did not finish within {}s of the end",
+                        wait.as_secs()
+                    )),
                     ..LoadOutcome::default()
                 },
             };
-            let drain = sc.asserts.no_tx_lost.as_ref().map_or(0.0, |d| d.drain_s);
             out.missing = wait_committed(&sup, &out.accepted, drain).await;
             load_out = Some(out);
         }

@@ -128,6 +128,8 @@ impl Node {
         self.head = (number, hash);
         tracing::info!(number, %hash, epoch = h.epoch, view = h.view, txs = e.block.transactions.len(), gas = h.gas_used, "fast block committed");
         self.last_commit_ms = now_ms();
+        self.tracker
+            .on_commit(h.epoch, number, Instant::now(), &self.metrics);
         self.metrics.blocks_committed.inc();
         self.metrics.txs_committed.inc_by(e.receipts.len() as u64);
         self.metrics
@@ -267,9 +269,12 @@ impl Node {
                     self.send_consensus(&others, &msg);
                 }
                 Effect::Event(e) => {
-                    if let NodeEvent::Pbft(tc_types::PbftEvent::ViewChangeStarted { .. }) = &e {
-                        tracing::warn!(event = ?e, "view change");
-                        self.metrics.view_changes.inc();
+                    if let NodeEvent::Pbft(p) = &e {
+                        if let tc_types::PbftEvent::ViewChangeStarted { .. } = p {
+                            tracing::warn!(event = ?e, "view change");
+                            self.metrics.view_changes.inc();
+                        }
+                        self.tracker.on_event(p, Instant::now(), &self.metrics);
                     }
                     self.events.emit(e);
                 }

@@ -15,9 +15,11 @@
 //! 7. shutdown signal → flush and return.
 //!
 //! Map: `mod.rs` (state, loop, commands), `chain.rs` (commit, propose, PRE-PREPARE admission,
-//! epochs), `network.rs` (network events, gossip, sync client, outbound queue).
+//! epochs), `network.rs` (network events, gossip, sync client, outbound queue), `status.rs`
+//! (PBFT phase and view changes followed from engine events, timings, `consensus`/`peers`).
 mod chain;
 mod network;
+mod status;
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
@@ -81,6 +83,16 @@ pub enum Command {
     Rejections {
         /// Reply.
         reply: oneshot::Sender<Vec<crate::mempool::Rejection>>,
+    },
+    /// This node's consensus state (GraphQL `consensus`).
+    Consensus {
+        /// Reply.
+        reply: oneshot::Sender<tc_graphql::node::ConsensusStatus>,
+    },
+    /// Connected peers (GraphQL `peers`).
+    Peers {
+        /// Reply.
+        reply: oneshot::Sender<Vec<tc_graphql::node::Peer>>,
     },
 }
 
@@ -175,6 +187,8 @@ pub struct Node {
     fetching_snail: Option<Instant>,
     sync_cursor: usize,
     byzantine: Byzantine,
+    /// PBFT phase, view changes and timings followed from engine events.
+    tracker: status::Tracker,
 }
 
 impl std::fmt::Debug for Node {
@@ -244,6 +258,7 @@ impl Node {
             fetching_snail: None,
             sync_cursor: 0,
             byzantine: Byzantine::Honest,
+            tracker: status::Tracker::default(),
         })
     }
 
@@ -419,6 +434,12 @@ impl Node {
             }
             Command::Rejections { reply } => {
                 let _ = reply.send(self.mempool.rejections().cloned().collect());
+            }
+            Command::Consensus { reply } => {
+                let _ = reply.send(self.consensus_status());
+            }
+            Command::Peers { reply } => {
+                let _ = reply.send(self.peer_list());
             }
         }
     }

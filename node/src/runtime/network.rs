@@ -48,6 +48,8 @@ pub(super) struct Net {
 /// What we know of a connected peer.
 #[derive(Debug, Default, Clone)]
 pub(super) struct PeerState {
+    /// Address of the connection.
+    pub(super) addr: String,
     pub(super) status: Option<ChainStatus>,
     pub(super) rtt: Option<Duration>,
 }
@@ -182,7 +184,13 @@ impl Node {
         match ev {
             NetEvent::PeerConnected { peer, addr } => {
                 tracing::info!(%peer, %addr, "peer connected");
-                self.peers.insert(peer, PeerState::default());
+                self.peers.insert(
+                    peer,
+                    PeerState {
+                        addr: addr.to_string(),
+                        ..PeerState::default()
+                    },
+                );
                 self.metrics
                     .peers
                     .set(i64::try_from(self.peers.len()).unwrap_or(i64::MAX));
@@ -195,6 +203,7 @@ impl Node {
             NetEvent::PeerDisconnected { peer } => {
                 tracing::info!(%peer, "peer disconnected");
                 self.peers.remove(&peer);
+                self.metrics.remove_peer(&peer.to_string());
                 self.metrics
                     .peers
                     .set(i64::try_from(self.peers.len()).unwrap_or(i64::MAX));
@@ -205,6 +214,7 @@ impl Node {
             NetEvent::PeerRtt { peer, rtt } => {
                 if let Some(p) = self.peers.get_mut(&peer) {
                     p.rtt = Some(rtt);
+                    self.metrics.set_peer_rtt(&peer.to_string(), rtt);
                 }
                 self.events.emit(NodeEvent::PeerRtt {
                     peer: peer.to_string(),

@@ -12,6 +12,8 @@ fn seeds() -> u64 {
 }
 
 fn check(profile: RotationProfile) {
+    let byzantine = profile.byzantine.is_some();
+    let mut byzantine_handovers = 0;
     let mut worst_ratio = 0.0f64;
     let mut over_2x = 0;
     let only: Option<u64> = std::env::var("TC_ROTATION_ONLY")
@@ -29,6 +31,22 @@ fn check(profile: RotationProfile) {
             r.violations
         );
         assert!(r.switch_heights.len() as u64 >= profile.epochs, "{r:#?}");
+        if byzantine {
+            // The profile is about byzantine members on both sides of a handover: every run
+            // must have at least one such rotation (else it tested nothing of the kind).
+            assert!(
+                r.byzantine_handovers >= 1,
+                "{} seed {seed}: no handover with a byzantine member in both committees: {:?}",
+                profile.name,
+                r.byzantine_per_committee
+            );
+            assert!(
+                r.byzantine_altered > 0,
+                "{} seed {seed}: the byzantine hook never acted",
+                profile.name
+            );
+            byzantine_handovers += r.byzantine_handovers;
+        }
         let max_gap = r.rotation_gaps_ms.iter().copied().max().unwrap_or(0);
         let ratio = max_gap as f64 / r.median_interval_ms.max(1) as f64;
         worst_ratio = worst_ratio.max(ratio);
@@ -54,9 +72,14 @@ fn check(profile: RotationProfile) {
         }
     }
     println!(
-        "{}: {} seeds ok, worst rotation-gap/median {worst_ratio:.2}, seeds with a gap > 2x median: {over_2x}",
+        "{}: {} seeds ok, worst rotation-gap/median {worst_ratio:.2}, seeds with a gap > 2x median: {over_2x}{}",
         profile.name,
-        seeds()
+        seeds(),
+        if byzantine {
+            format!(", handovers with a byzantine member in both committees: {byzantine_handovers}")
+        } else {
+            String::new()
+        }
     );
 }
 
@@ -73,6 +96,16 @@ fn rotation_member_paused_across_handover() {
 #[test]
 fn rotation_primary_paused_across_handover() {
     check(RotationProfile::primary_paused());
+}
+
+#[test]
+fn rotation_byzantine_members_in_both_committees() {
+    check(RotationProfile::byzantine_members());
+}
+
+#[test]
+fn rotation_byzantine_withholder_in_both_committees() {
+    check(RotationProfile::byzantine_withholder());
 }
 
 #[test]

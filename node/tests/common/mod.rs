@@ -35,6 +35,20 @@ pub fn free_port() -> u16 {
         .expect("free port")
 }
 
+/// A base port with `n` free consecutive ports.
+pub fn free_ports(n: u16) -> u16 {
+    for _ in 0..200 {
+        let base = free_port();
+        if base > 65_000 - n {
+            continue;
+        }
+        if (0..n).all(|i| TcpListener::bind(("127.0.0.1", base + i)).is_ok()) {
+            return base;
+        }
+    }
+    panic!("no {n} consecutive free ports");
+}
+
 pub fn wait_for<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
     let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
@@ -226,4 +240,19 @@ pub fn run_client(mut cmd: Command, what: &str, secs: u64, node_log: &Path) -> S
         }
         Some(_) => stdout,
     }
+}
+
+/// The value of the Prometheus sample whose line starts with `sample` (name and labels) at
+/// `{url}/metrics`, if the node serves it.
+pub fn metric(url: &str, sample: &str) -> Option<f64> {
+    let text = ureq::get(&format!("{url}/metrics"))
+        .call()
+        .ok()?
+        .body_mut()
+        .read_to_string()
+        .ok()?;
+    text.lines()
+        .find(|l| l.starts_with(sample) && l[sample.len()..].starts_with(' '))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
 }

@@ -10,7 +10,10 @@
 //!   with probability ∝ weight among the remaining ones, using the [`SeedStream`] (keccak
 //!   counter stream) with rejection sampling (no modulo bias);
 //! - **members** = the drawn candidates sorted by key (canonical order), weight = their work;
-//! - no candidate at all ⇒ the previous committee's members continue (new epoch, new seed).
+//! - **fill-up**: fewer than `C` members drawn (the window had fewer distinct miners) ⇒ members
+//!   of the previous committee who were not drawn fill the remaining seats, heaviest first
+//!   (previous weight descending, then key ascending), with their previous coinbase and weight
+//!   ([`fill_up`]); no candidate at all is the same rule with nobody drawn.
 use std::collections::BTreeMap;
 use std::ops::RangeInclusive;
 
@@ -223,6 +226,24 @@ pub fn sample(candidates: &[Candidate], size: usize, seed: B256) -> Vec<Candidat
     }
     picked.sort_by_key(|c| c.key);
     picked
+}
+
+/// The fill-up rule: `drawn` (distinct keys) plus members of `previous` not among them,
+/// heaviest first (weight descending, then key ascending), until `size` members or `previous`
+/// is exhausted; the result in key order, and how many seats were filled from `previous`.
+/// `drawn` longer than `size` is returned as is (sorted).
+pub fn fill_up(drawn: Vec<Member>, previous: &[Member], size: usize) -> (Vec<Member>, usize) {
+    let mut members = drawn;
+    let mut rest: Vec<&Member> = previous
+        .iter()
+        .filter(|p| members.iter().all(|m| m.key != p.key))
+        .collect();
+    rest.sort_by(|a, b| b.weight.cmp(&a.weight).then(a.key.cmp(&b.key)));
+    let seats = size.saturating_sub(members.len());
+    let filled = seats.min(rest.len());
+    members.extend(rest.into_iter().take(filled).cloned());
+    members.sort_by_key(|m| m.key);
+    (members, filled)
 }
 
 /// The election rule over an explicit window (blocks in ascending number order).

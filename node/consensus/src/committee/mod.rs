@@ -20,7 +20,7 @@ mod tests;
 
 pub use election::{
     Candidate, Election, ElectionConfig, ElectionError, SeedStream, WindowBlock, elect_from_window,
-    election_for, election_seed,
+    election_for, election_seed, fill_up,
 };
 pub use follow::{FollowError, check_committed_block};
 pub use fruits::{

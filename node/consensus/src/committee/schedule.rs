@@ -70,6 +70,9 @@ pub struct EpochInfo {
     pub candidates: Vec<Candidate>,
     /// No candidate: the previous members continue.
     pub carried_over: bool,
+    /// Seats filled from the previous committee (fewer than `C` candidates; see
+    /// [`super::election::fill_up`]).
+    pub filled: usize,
 }
 
 /// What [`EpochSchedule::sync`] changed.
@@ -138,6 +141,7 @@ impl EpochSchedule {
                 close_hash: B256::ZERO,
                 candidates: vec![],
                 carried_over: false,
+                filled: 0,
             }],
         })
     }
@@ -204,11 +208,11 @@ impl EpochSchedule {
                         .saturating_add(self.cfg.rotation.min_epoch_blocks),
                 );
             let carried_over = election.members.is_empty();
-            let members = if carried_over {
-                prev.members.clone()
-            } else {
-                election.members
-            };
+            let (members, filled) = super::election::fill_up(
+                election.members,
+                &prev.members,
+                self.cfg.election.committee_size,
+            );
             let committee = Committee {
                 epoch: e,
                 start_height,
@@ -223,6 +227,7 @@ impl EpochSchedule {
                     .ok_or(ElectionError::MissingBlock { number: close })?,
                 candidates: election.candidates,
                 carried_over,
+                filled,
             });
         }
         Ok(out)

@@ -261,11 +261,97 @@ fn switch_heights_follow_the_rule() {
         // H_1 = max(fast_head(8) = 31 + 5, 1 + 3) = 36.
         assert_eq!(s.switch_height(1), Some(36), "fast2 {fast2}");
         assert_eq!(s.switch_height(2), Some(want), "fast2 {fast2}");
+        // Epoch 2's window (11..=18) has one miner, C: the two heaviest members of epoch 1's
+        // committee (A 320, B 200; E 50 stays out) fill the other seats.
         assert_eq!(
             s.committee(2).map(|c| c.members.clone()),
-            Some(vec![member(0xC, 800)])
+            Some(vec![member(0xA, 320), member(0xB, 200), member(0xC, 800)])
         );
+        assert_eq!(s.epoch(2).map(|i| i.filled), Some(2));
     }
+}
+
+#[test]
+fn fill_up_vectors() {
+    // Vectors of docs/election.md ("Fewer miners than C").
+    let previous = [member(0xA, 320), member(0xB, 200), member(0xE, 50)];
+    // One drawn, C = 3: A and B fill up (heaviest first), key order.
+    assert_eq!(
+        fill_up(vec![member(0xC, 800)], &previous, 3),
+        (
+            vec![member(0xA, 320), member(0xB, 200), member(0xC, 800)],
+            2
+        )
+    );
+    // A drawn member keeps its new weight; the previous entry of that key is not used.
+    assert_eq!(
+        fill_up(vec![member(0xB, 5)], &previous, 2),
+        (vec![member(0xA, 320), member(0xB, 5)], 1)
+    );
+    // Equal weights: key ascending decides.
+    let tied = [member(0x2, 1), member(0x1, 1), member(0x3, 1)];
+    assert_eq!(
+        fill_up(vec![member(0xC, 9)], &tied, 3),
+        (vec![member(0x1, 1), member(0x2, 1), member(0xC, 9)], 2)
+    );
+    // Nobody drawn: the heaviest C of the previous committee continue.
+    assert_eq!(
+        fill_up(Vec::new(), &previous, 2),
+        (vec![member(0xA, 320), member(0xB, 200)], 2)
+    );
+    // The previous committee runs out: smaller than C, never padded otherwise.
+    assert_eq!(
+        fill_up(vec![member(0xC, 1)], &previous, 10),
+        (
+            vec![
+                member(0xA, 320),
+                member(0xB, 200),
+                member(0xC, 1),
+                member(0xE, 50)
+            ],
+            3
+        )
+    );
+    // Enough drawn: nothing filled.
+    assert_eq!(
+        fill_up(vec![member(0xD, 1), member(0xC, 1)], &previous, 2),
+        (vec![member(0xC, 1), member(0xD, 1)], 0)
+    );
+}
+
+#[test]
+fn schedule_fills_a_short_window_from_the_previous_committee() {
+    // C = 6, epoch 1's window has five miners (A..E): the genesis committee (0x1, 0x2, weight
+    // 1 each) gives the sixth seat to 0x1 (equal weights: lower key).
+    let cfg = HybridConfig {
+        election: ElectionConfig {
+            committee_size: 6,
+            ..ecfg()
+        },
+        ..rcfg()
+    };
+    let v = VecView::build(&example(None));
+    let mut s = EpochSchedule::new(cfg, genesis_committee()).expect("schedule");
+    s.sync(&v).expect("sync");
+    assert_eq!(
+        s.committee(1).map(|c| c.members.clone()),
+        Some(vec![
+            member(0x1, 1),
+            member(0xA, 320),
+            member(0xB, 200),
+            member(0xC, 110),
+            member(0xD, 90),
+            member(0xE, 50),
+        ])
+    );
+    assert_eq!(
+        s.epoch(1).map(|i| (i.filled, i.carried_over)),
+        Some((1, false))
+    );
+    // The same chain on another node gives the same committee.
+    let mut t = EpochSchedule::new(s.config().clone(), genesis_committee()).expect("schedule");
+    t.sync(&v).expect("sync");
+    assert_eq!(t.committee(1), s.committee(1));
 }
 
 #[test]
@@ -340,7 +426,11 @@ fn schedule_follows_snail_reorgs() {
     assert_eq!(out.elected.len(), 1);
     let c2b = s.committee(2).expect("epoch 2").clone();
     assert_ne!(c2.seed, c2b.seed);
-    assert_eq!(c2b.members.len(), 2, "C and D");
+    // C and D mined the window; A, the heaviest of epoch 1's committee, fills the third seat.
+    assert_eq!(
+        c2b.members,
+        vec![member(0xA, 320), member(0xC, 700), member(0xD, 100)]
+    );
     assert_eq!(s.switch_height(1), Some(36));
     // A shorter chain (reorg to a lighter-numbered head) forgets epoch 2 without re-electing.
     let out = s

@@ -22,6 +22,7 @@ mod sim;
 use tc_consensus::committee::{ElectionConfig, HybridConfig, RotationConfig};
 use tc_consensus::pbft::Config;
 
+use crate::byzantine::ByzKind;
 use crate::network::NetProfile;
 
 /// Wall-clock offset of virtual time 0 (snail timestamps are `GENESIS_MS + now`).
@@ -54,6 +55,14 @@ pub struct RotationProfile {
     pub pause: Option<(u64, u64)>,
     /// Pause the next committee's view-0 primary (else a member that is not its primary).
     pub pause_primary: bool,
+    /// `(kind, count)`: nodes `0..count` run this byzantine behaviour on their outgoing PBFT
+    /// messages for the whole run (their own state stays honest). Every committee must hold
+    /// at most `f` of them, or the run reports a violation.
+    pub byzantine: Option<(ByzKind, usize)>,
+    /// Chance that a snail block is mined by one of the byzantine nodes (uniform among them),
+    /// so they keep being elected and sit in both committees at the handovers; otherwise the
+    /// miner is uniform over all nodes.
+    pub byzantine_mining: f64,
 }
 
 impl RotationProfile {
@@ -89,7 +98,33 @@ impl RotationProfile {
             check_gap: true,
             pause: None,
             pause_primary: false,
+            byzantine: None,
+            byzantine_mining: 0.0,
         }
+    }
+
+    /// As [`Self::no_faults`], with one byzantine node (f = 1 in committees of four) that votes
+    /// PREPARE and COMMIT for a different wrong digest to every recipient, mines 40 % of the
+    /// snail blocks so it is elected into most committees — both sides of most handovers —
+    /// and proposes honestly when primary. The rotation gap is checked: a wrong voter cannot
+    /// stop the three honest members' quorum.
+    pub fn byzantine_members() -> Self {
+        let mut p = Self::no_faults();
+        p.name = "rotation/byzantine-in-both-committees".into();
+        p.byzantine = Some((ByzKind::ConflictingVoter, 1));
+        p.byzantine_mining = 0.4;
+        p
+    }
+
+    /// As [`Self::byzantine_members`] with a node that never proposes as primary (and sends no
+    /// NEW-VIEW): when it is the incoming committee's view-0 primary the first block of the
+    /// epoch waits for a view change, so the gap is measured, not checked.
+    pub fn byzantine_withholder() -> Self {
+        let mut p = Self::byzantine_members();
+        p.name = "rotation/byzantine-withholder-in-both-committees".into();
+        p.byzantine = Some((ByzKind::Withholder, 1));
+        p.check_gap = false;
+        p
     }
 
     /// As [`Self::no_faults`], with a committee member paused from 6 s to 10 s, across the first
@@ -157,6 +192,12 @@ pub struct RotationReport {
     pub end_ms: u64,
     /// The node paused across a rotation, if any.
     pub paused_node: Option<usize>,
+    /// Byzantine members per epoch's committee (from node 0).
+    pub byzantine_per_committee: Vec<usize>,
+    /// Rotations whose outgoing and incoming committees both hold a byzantine member.
+    pub byzantine_handovers: usize,
+    /// Outgoing PBFT messages the byzantine hooks changed, suppressed or added.
+    pub byzantine_altered: u64,
 }
 
 /// Run one hybrid simulation.

@@ -18,6 +18,7 @@ use tc_types::{
 };
 
 use super::{GENESIS_MS, RotationProfile, RotationReport};
+use crate::byzantine::{Behaviour, HookCtx};
 use crate::crypto::{CachingSigner, CachingVerifier, test_signer};
 #[derive(Debug)]
 enum Ev {
@@ -57,6 +58,8 @@ struct RNode {
     engines: BTreeMap<u64, Engine<CachingSigner, CachingVerifier>>,
     retired: BTreeSet<u64>,
     buffered: BTreeMap<u64, Vec<SignedMessage>>,
+    /// Byzantine hooks on outgoing PBFT messages (None: honest, no hook runs).
+    behaviour: Option<Box<dyn Behaviour>>,
 }
 
 pub(super) struct HybridSim {
@@ -76,6 +79,10 @@ pub(super) struct HybridSim {
     paused: Option<(usize, u64)>,
     /// Which node was paused (for the report).
     paused_node: Option<usize>,
+    /// Digests byzantine hooks made up (equivocation).
+    byz_proposed: BTreeSet<B256>,
+    /// Outgoing PBFT messages a byzantine hook changed, suppressed or added to.
+    byz_altered: u64,
 }
 
 fn snail_config(p: &RotationProfile) -> SnailConfig {
@@ -136,6 +143,10 @@ impl HybridSim {
                 engines: BTreeMap::new(),
                 retired: BTreeSet::new(),
                 buffered: BTreeMap::new(),
+                behaviour: p
+                    .byzantine
+                    .filter(|(_, count)| i < *count)
+                    .map(|(kind, _)| kind.behaviour()),
             });
         }
         Ok(Self {
@@ -152,6 +163,8 @@ impl HybridSim {
             violations: Vec::new(),
             paused: None,
             paused_node: None,
+            byz_proposed: BTreeSet::new(),
+            byz_altered: 0,
         })
     }
 
@@ -207,7 +220,9 @@ impl HybridSim {
             match out {
                 Output::Send { to, msg } => {
                     if let Some(j) = self.member_node(epoch, i, to) {
-                        self.send_pbft(j, msg);
+                        for m in self.outgoing(i, epoch, to, msg) {
+                            self.send_pbft(j, m);
+                        }
                     }
                 }
                 Output::Broadcast(msg) => {
@@ -216,9 +231,12 @@ impl HybridSim {
                         .committee(epoch)
                         .map(|c| c.members.iter().map(|m| m.key).collect())
                         .unwrap_or_default();
-                    for k in members {
+                    for (idx, k) in members.into_iter().enumerate() {
                         if let Some(&j) = self.by_key.get(&k).filter(|j| **j != i) {
-                            self.send_pbft(j, msg.clone());
+                            let idx = u32::try_from(idx).unwrap_or(u32::MAX);
+                            for m in self.outgoing(i, epoch, idx, msg.clone()) {
+                                self.send_pbft(j, m);
+                            }
                         }
                     }
                 }
@@ -254,6 +272,37 @@ impl HybridSim {
                 Output::Persist(_) => {}
             }
         }
+    }
+
+    /// What node `i` actually sends to member `to` of `epoch` in place of `msg` (its
+    /// byzantine hook, if it has one).
+    fn outgoing(
+        &mut self,
+        i: usize,
+        epoch: u64,
+        to: u32,
+        msg: SignedMessage,
+    ) -> Vec<SignedMessage> {
+        let Some(mut b) = self.nodes[i].behaviour.take() else {
+            return vec![msg];
+        };
+        let n = &self.nodes[i];
+        let committee = n.schedule.committee(epoch);
+        let me = committee.and_then(|c| c.index_of(&n.key)).unwrap_or(0);
+        let size = committee.map_or(0, Committee::size);
+        let mut ctx = HookCtx {
+            signer: &n.signer,
+            me,
+            n: size,
+            rng: &mut self.rng,
+            proposed: &mut self.byz_proposed,
+        };
+        let out = b.outgoing(to, msg.clone(), &mut ctx);
+        self.nodes[i].behaviour = Some(b);
+        if out.len() != 1 || out[0] != msg {
+            self.byz_altered += 1;
+        }
+        out
     }
 
     /// Apply certificates, swap engines, propose; until nothing changes.
@@ -304,7 +353,7 @@ impl HybridSim {
                     changed = true;
                 }
             }
-            // 3. Propose the next height when this node is the primary.
+            // 3. Propose the next height when this node is the primary (and its hook lets it).
             let n = &self.nodes[i];
             let head = n.fast.len() as u64;
             let seq = head + 1;
@@ -313,17 +362,26 @@ impl HybridSim {
                 && engine.next_proposal_seq() == Some(seq)
                 && let Some(nc) = n.schedule.next_committee_field(seq, &n.tree)
             {
-                let mut h = Sha256::new();
-                for x in [epoch, seq, engine.view(), i as u64] {
-                    h.update(x.to_be_bytes());
+                let view = engine.view();
+                if self.nodes[i]
+                    .behaviour
+                    .as_mut()
+                    .is_some_and(|b| !b.propose())
+                {
+                    self.byz_altered += 1; // a withheld proposal (asked again on every step)
+                } else {
+                    let mut h = Sha256::new();
+                    for x in [epoch, seq, view, i as u64] {
+                        h.update(x.to_be_bytes());
+                    }
+                    h.update(nc.as_slice());
+                    let digest = B256::from_slice(&h.finalize());
+                    self.proposals.insert(digest, (epoch, seq, nc));
+                    self.dbg(|| format!("n{i} propose e{epoch} s{seq}"));
+                    let block = Vec::new();
+                    self.step_engine(i, epoch, Input::Propose { seq, digest, block });
+                    changed = true;
                 }
-                h.update(nc.as_slice());
-                let digest = B256::from_slice(&h.finalize());
-                self.proposals.insert(digest, (epoch, seq, nc));
-                self.dbg(|| format!("n{i} propose e{epoch} s{seq}"));
-                let block = Vec::new();
-                self.step_engine(i, epoch, Input::Propose { seq, digest, block });
-                changed = true;
             }
             if !changed {
                 break;
@@ -396,7 +454,15 @@ impl HybridSim {
     }
 
     fn mine_block(&mut self) {
-        let m = self.rng.gen_range(0..self.nodes.len());
+        let byzantine = self
+            .p
+            .byzantine
+            .map_or(0, |(_, count)| count.min(self.nodes.len()));
+        let m = if byzantine > 0 && self.rng.gen_bool(self.p.byzantine_mining.clamp(0.0, 1.0)) {
+            self.rng.gen_range(0..byzantine)
+        } else {
+            self.rng.gen_range(0..self.nodes.len())
+        };
         if self.paused.is_some_and(|(p, _)| p == m) {
             return;
         }

@@ -122,6 +122,30 @@ impl HybridSim {
                 r.committee_sizes.push(c.size());
             }
         }
+        // Byzantine members: at most f per committee; count the handovers with one on each side.
+        if let Some((_, count)) = self.p.byzantine {
+            let byz_keys: Vec<_> = self.nodes.iter().take(count).map(|n| n.key).collect();
+            for e in 0..=last {
+                let Some(c) = self.nodes[0].schedule.committee(e) else {
+                    continue;
+                };
+                let k = byz_keys.iter().filter(|k| c.index_of(k).is_some()).count();
+                if k > c.max_faulty() {
+                    self.violations.push(format!(
+                        "epoch {e}: {k} byzantine members in a committee of {} (f = {})",
+                        c.size(),
+                        c.max_faulty()
+                    ));
+                }
+                r.byzantine_per_committee.push(k);
+            }
+            r.byzantine_altered = self.byz_altered;
+            r.byzantine_handovers = r
+                .byzantine_per_committee
+                .windows(2)
+                .filter(|w| w[0] > 0 && w[1] > 0)
+                .count();
+        }
         // next_committee markers and rotation gaps.
         let n0 = &self.nodes[0];
         let switches: BTreeMap<u64, B256> = (1..=last)
