@@ -318,7 +318,9 @@ fn main() -> anyhow::Result<()> {
         }) => {
             // Exit 1: a check failed (the report says which); 2: the scenario could not run.
             let run = || -> anyhow::Result<tc_devnet::scenario::run::Outcome> {
-                let scenario = tc_devnet::scenario::load(&file)?;
+                // The error's text says it all (its source is part of it).
+                let scenario =
+                    tc_devnet::scenario::load(&file).map_err(|e| anyhow::anyhow!("{e}"))?;
                 // Node operations are in the report and the timeline lines; keep the rest quiet.
                 init_tracing("warn");
                 runtime()?.block_on(tc_devnet::scenario::run::run(

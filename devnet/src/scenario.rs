@@ -42,6 +42,7 @@ pub const LIBRARY: &[(&str, &str)] = &[
         "rotation-under-load",
         include_str!("../scenarios/rotation-under-load.toml"),
     ),
+    ("split-brain", include_str!("../scenarios/split-brain.toml")),
     ("late-joiner", include_str!("../scenarios/late-joiner.toml")),
 ];
 
@@ -62,6 +63,19 @@ pub fn load(name_or_path: &str) -> Result<Scenario, crate::spec::SpecError> {
             s.name = (*name).to_string();
         }
         return Ok(s);
+    }
+    if !path.exists() {
+        return Err(crate::spec::SpecError::Range {
+            field: String::new(),
+            message: format!(
+                "no scenario file {name_or_path:?} and no shipped scenario of that name (`devnet scenario list`: {})",
+                LIBRARY
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        });
     }
     Scenario::load(path)
 }

@@ -81,7 +81,8 @@ fn logs(dir: &std::path::Path) -> String {
     s
 }
 
-fn shipped(name: &str) {
+/// Run a shipped scenario; it must pass. Its report.
+fn shipped(name: &str) -> String {
     let tmp = tempfile::tempdir().expect("tmp");
     let dir = tmp.path().join("net");
     let (code, out, err) = run_scenario(name, &dir, 240);
@@ -97,6 +98,7 @@ fn shipped(name: &str) {
     );
     // Every node stopped with the runner.
     assert!(out.contains("all nodes stopped"), "{out}");
+    out
 }
 
 #[test]
@@ -127,6 +129,20 @@ fn handover_crash() {
 #[test]
 fn rotation_under_load() {
     shipped("rotation-under-load");
+}
+
+#[test]
+fn split_brain() {
+    let out = shipped("split-brain");
+    // The stall happened, and was excused: the scenario took the quorum away.
+    let line = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("liveness"))
+        .unwrap_or_default();
+    assert!(
+        line.contains("s excused") && !line.contains(" 0.0s excused"),
+        "{line}"
+    );
 }
 
 #[test]
@@ -213,6 +229,17 @@ fn a_malformed_scenario_is_refused_naming_the_field() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("bad.toml") && err.contains("unknown node \"leader\""),
+        "{err}"
+    );
+    let out = Command::new(DEVNET)
+        .args(["scenario", "run", "no-such-scenario"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no scenario file \"no-such-scenario\" and no shipped scenario of that name")
+            && err.contains("leader-crash"),
         "{err}"
     );
     let out = Command::new(DEVNET)

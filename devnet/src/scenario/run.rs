@@ -327,21 +327,34 @@ impl Roles {
         // In node order (keys, and so the committee's canonical order, are new in every
         // devnet; node names are not), so a seed picks the same nodes every run.
         let pick = |what: &str, mut cands: Vec<String>, p: Pick, rng: &mut StdRng| {
-            cands.retain(|c| !taken.contains(c));
             cands.sort_by_key(|n| {
                 n.strip_prefix("node-")
                     .and_then(|i| i.parse::<usize>().ok())
                     .unwrap_or(usize::MAX)
             });
             match p {
-                Pick::Nth(k) => cands.get(k).cloned().ok_or_else(|| match cands.len() {
-                    0 => format!("{what}:{k}: there is no {what} now"),
-                    n => format!("{what}:{k}: there are only {n} ({})", cands.join(" ")),
-                }),
-                Pick::Random if cands.is_empty() => {
-                    Err(format!("{what}:random: there is no {what} now"))
+                // K counts over all candidates; a node picked twice in one step is an error.
+                Pick::Nth(k) => match cands.get(k) {
+                    Some(n) if taken.contains(n) => {
+                        Err(format!("{what}:{k} is {n}, already picked in this step"))
+                    }
+                    Some(n) => Ok(n.clone()),
+                    None if cands.is_empty() => Err(format!("{what}:{k}: there is no {what} now")),
+                    None => Err(format!(
+                        "{what}:{k}: there are only {} ({})",
+                        cands.len(),
+                        cands.join(" ")
+                    )),
+                },
+                // Random picks skip the nodes already picked in this step.
+                Pick::Random => {
+                    cands.retain(|c| !taken.contains(c));
+                    if cands.is_empty() {
+                        Err(format!("{what}:random: there is no {what} left to pick"))
+                    } else {
+                        Ok(cands[rng.gen_range(0..cands.len())].clone())
+                    }
                 }
-                Pick::Random => Ok(cands[rng.gen_range(0..cands.len())].clone()),
             }
         };
         let deciding = self.members(self.deciding.as_ref());
