@@ -14,6 +14,8 @@
 //! - [`admin`]      `/admin/…`: loopback + bearer token
 //! - [`server`]     the launcher's router and its integration points (feed, dashboard)
 //! - [`up`]         `devnet up`: prepare, serve, start, wait for a commit, print, shut down
+//! - [`down`]       `devnet down`: SIGTERM the launcher of a data dir and wait for it
+//! - [`scenario`]   `devnet scenario run`: timeline of faults + load + assertions, report
 //! - [`feed`]       the merged event feed: one client per node's `/events` (reconnects, status),
 //!   one `GET /feed` WebSocket for many dashboards (protocol: [`tc_types::feed`]), and the
 //!   dashboard's static files
@@ -22,9 +24,11 @@
 pub mod actions;
 pub mod admin;
 pub mod datadir;
+pub mod down;
 pub mod feed;
 pub mod load;
 pub mod proxy;
+pub mod scenario;
 pub mod server;
 pub mod spec;
 pub mod supervisor;

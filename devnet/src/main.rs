@@ -19,6 +19,18 @@ enum Cmd {
     /// Generate (first start) or resume a devnet, start its nodes, serve JSON-RPC, GraphQL and
     /// the admin API on one address, and stop every node on Ctrl-C.
     Up(Box<UpArgs>),
+    /// Stop the launcher running on a data dir (SIGTERM; it stops every node) and wait for it.
+    Down {
+        /// Data dir [default .devnet/default].
+        #[arg(long, default_value = ".devnet/default")]
+        dir: PathBuf,
+        /// Seconds to wait for the launcher to exit.
+        #[arg(long, default_value_t = 60)]
+        timeout_s: u64,
+    },
+    /// Game scenarios: a devnet, a timeline of faults, a load and assertions (docs/scenarios.md).
+    #[command(subcommand)]
+    Scenario(ScenarioCmd),
     /// Submit a transfer or Bank workload over JSON-RPC (to this devnet, anvil, Hardhat, …)
     /// and print committed tx/s and submit→commit latency.
     Load(LoadArgs),
@@ -32,6 +44,29 @@ enum Cmd {
         #[arg(last = true, required = true)]
         argv: Vec<OsString>,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum ScenarioCmd {
+    /// Run a scenario file (or a library scenario by name); exit 1 when an assertion fails.
+    Run {
+        /// Scenario file, or the name of a shipped one (`devnet scenario list`).
+        file: String,
+        /// Seed of every random choice [default: the file's `seed`, else random (printed)].
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Data dir [default: a new dir under the temp dir, removed after a passing run].
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Keep the data dir after a passing run.
+        #[arg(long)]
+        keep: bool,
+        /// The tc-node binary [default: next to devnet].
+        #[arg(long)]
+        node_bin: Option<PathBuf>,
+    },
+    /// List the shipped scenarios.
+    List,
 }
 
 #[derive(Args, Debug)]
@@ -232,16 +267,8 @@ fn main() -> anyhow::Result<()> {
         Cmd::Load(args) => load(args),
         Cmd::Up(args) => {
             let spec = args.spec()?;
-            let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-            tracing_subscriber::fmt()
-                .with_env_filter(filter)
-                .with_writer(std::io::stderr)
-                .init();
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()?;
+            init_tracing("info");
+            let rt = runtime()?;
             let dashboard = dashboard_dir(args.dashboard.clone());
             if dashboard.is_none() {
                 tracing::warn!(
@@ -254,5 +281,84 @@ fn main() -> anyhow::Result<()> {
                 plugins: tc_devnet::feed::launcher::integrations(dashboard),
             }))
         }
+        Cmd::Down { dir, timeout_s } => {
+            let rt = runtime()?;
+            match rt.block_on(tc_devnet::down::run(
+                &dir,
+                std::time::Duration::from_secs(timeout_s),
+            ))? {
+                tc_devnet::down::Down::NotRunning => {
+                    println!("devnet: no launcher is running on {}", dir.display());
+                }
+                tc_devnet::down::Down::Stopped(pid) => println!(
+                    "devnet: the launcher (pid {pid}) on {} stopped its nodes and exited",
+                    dir.display()
+                ),
+            }
+            Ok(())
+        }
+        Cmd::Scenario(ScenarioCmd::List) => {
+            for (name, text) in tc_devnet::scenario::LIBRARY {
+                let about = tc_devnet::scenario::Scenario::parse(text)
+                    .map(|s| s.description)
+                    .unwrap_or_else(|e| format!("(invalid: {e})"));
+                println!(
+                    "{name:<22} {}",
+                    about.split_whitespace().collect::<Vec<_>>().join(" ")
+                );
+            }
+            Ok(())
+        }
+        Cmd::Scenario(ScenarioCmd::Run {
+            file,
+            seed,
+            dir,
+            keep,
+            node_bin,
+        }) => {
+            // Exit 1: a check failed (the report says which); 2: the scenario could not run.
+            let run = || -> anyhow::Result<tc_devnet::scenario::run::Outcome> {
+                // The error's text says it all (its source is part of it).
+                let scenario =
+                    tc_devnet::scenario::load(&file).map_err(|e| anyhow::anyhow!("{e}"))?;
+                // Node operations are in the report and the timeline lines; keep the rest quiet.
+                init_tracing("warn");
+                runtime()?.block_on(tc_devnet::scenario::run::run(
+                    tc_devnet::scenario::run::Options {
+                        scenario,
+                        seed,
+                        dir,
+                        keep,
+                        node_bin,
+                    },
+                ))
+            };
+            match run() {
+                Ok(out) => {
+                    println!("{}", out.report);
+                    std::process::exit(if out.passed { 0 } else { 1 })
+                }
+                Err(e) => {
+                    eprintln!("Error: {e:#}");
+                    std::process::exit(2)
+                }
+            }
+        }
     }
+}
+
+fn init_tracing(default: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?)
 }

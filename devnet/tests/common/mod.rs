@@ -206,6 +206,11 @@ impl Launcher {
         }
     }
 
+    /// The launcher's pid.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn output(&self) -> String {
         self.out.lock().expect("lock").join("\n")
     }
