@@ -88,14 +88,29 @@ fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
+/// A base of `n` free consecutive ports in 20000..32000, below Linux's default ephemeral range
+/// (32768–60999): after a few runs, closed client connections (TIME_WAIT, without
+/// SO_REUSEADDR) occupy many ports in that range and 16 consecutive free ones are rare there.
+fn free_range(n: u16, taken: &[(u16, u16)]) -> u16 {
+    let free = |p: u16| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok();
+    for _ in 0..2_000 {
+        let base = 20_000 + rand::random::<u16>() % (12_000 - n);
+        let clash = taken.iter().any(|(b, k)| base < b + k && *b < base + n);
+        if !clash && (0..n).all(|i| free(base + i)) {
+            return base;
+        }
+    }
+    free_ports(n, taken)
+}
+
 /// `devnet up --fresh` for `nodes` nodes on free ports in `dir`.
 fn start(dir: &Path, nodes: usize) -> Launcher {
     let spec_path = dir.with_extension("toml");
     std::fs::write(&spec_path, spec(nodes)).expect("write spec");
     let span = u16::try_from(nodes).expect("nodes");
-    let http = free_ports(1, &[]);
-    let node_http = free_ports(span, &[(http, 1)]);
-    let node_p2p = free_ports(span, &[(http, 1), (node_http, span)]);
+    let http = free_range(1, &[]);
+    let node_http = free_range(span, &[(http, 1)]);
+    let node_p2p = free_range(span, &[(http, 1), (node_http, span)]);
     let args: Vec<String> = [
         "--fresh".to_string(),
         "--spec".into(),
@@ -162,7 +177,10 @@ fn startup_rows(root: &Path, rows: &mut Vec<Row>) {
         for r in 0..n_runs {
             let dir = root.join(format!("up-{nodes}-{r}"));
             let (p, d) = startup(&dir, nodes);
-            eprintln!("{nodes} nodes, run {}: first commit {p:.2} s, ready {d:.2} s", r + 1);
+            eprintln!(
+                "{nodes} nodes, run {}: first commit {p:.2} s, ready {d:.2} s",
+                r + 1
+            );
             polled.push(p);
             ready.push(d);
             let _ = std::fs::remove_dir_all(&dir);
@@ -287,7 +305,10 @@ fn feed_rows(root: &Path, rows: &mut Vec<Row>) {
         .flat_map(|s| s.latencies_ms.iter().copied())
         .collect();
     lat.sort_by(f64::total_cmp);
-    let per_client: Vec<f64> = stats.iter().map(|s| s.events as f64 / secs as f64).collect();
+    let per_client: Vec<f64> = stats
+        .iter()
+        .map(|s| s.events as f64 / secs as f64)
+        .collect();
     let window = format!("{CLIENTS} clients, {secs} s, 4 nodes, chain head {head} at the end");
     rows.push(row(
         "feed_events_per_s_all_clients",
@@ -334,7 +355,9 @@ fn feed_rows(root: &Path, rows: &mut Vec<Row>) {
         "feed_clients_dropped",
         dropped.len() as f64,
         "clients",
-        dropped.first().map_or(String::new(), |r| format!("first: {r}")),
+        dropped
+            .first()
+            .map_or(String::new(), |r| format!("first: {r}")),
     ));
 }
 

@@ -108,17 +108,6 @@ impl Network {
     }
 }
 
-/// A multiaddr's TCP port.
-fn tcp_port(addr: &str) -> Option<u16> {
-    let mut parts = addr.split('/');
-    while let Some(p) = parts.next() {
-        if p == "tcp" {
-            return parts.next()?.parse().ok();
-        }
-    }
-    None
-}
-
 /// A bootnode multiaddr's peer id (the last `/p2p/<id>` component).
 fn peer_of(addr: &str) -> Option<&str> {
     let (_, id) = addr.rsplit_once("/p2p/")?;
@@ -144,8 +133,9 @@ pub fn container_config(
         .bootnodes
         .iter()
         .map(|b| {
-            let peer = peer_of(b)
-                .with_context(|| format!("{}: bootnode {b:?} has no /p2p/<peer id>", c.node.name))?;
+            let peer = peer_of(b).with_context(|| {
+                format!("{}: bootnode {b:?} has no /p2p/<peer id>", c.node.name)
+            })?;
             let index = peers.get(peer).with_context(|| {
                 format!(
                     "{}: bootnode {b:?} is not a node of this devnet (no node has peer id {peer})",
@@ -193,9 +183,8 @@ pub fn network(dir: &Path, host: &dyn Fn(usize) -> String) -> anyhow::Result<Net
         let key = std::fs::read_to_string(&key_path)
             .with_context(|| format!("read {}", key_path.display()))?;
         let config = container_config(&cfg, &peers, host)?;
-        let local_p2p = tcp_port(&n.p2p).with_context(|| {
-            format!("{}: listen address {:?} has no TCP port", n.name, n.p2p)
-        })?;
+        let local_p2p = crate::up::tcp_port(&n.p2p)
+            .with_context(|| format!("{}: listen address {:?} has no TCP port", n.name, n.p2p))?;
         nodes.push(Member {
             name: n.name.clone(),
             config_toml: config.to_toml()?,
@@ -223,6 +212,8 @@ pub(crate) fn write_file(path: &Path, text: &str, private: bool) -> anyhow::Resu
 pub struct Written {
     /// The data dir the network came from (a temp dir is gone by now).
     pub source: Option<PathBuf>,
+    /// Whether the network was generated now (else an existing devnet was read as it is).
+    pub generated: bool,
     /// Files written, in order.
     pub files: Vec<PathBuf>,
     /// Nodes exported.
@@ -240,9 +231,12 @@ pub fn run(e: &Export) -> anyhow::Result<Written> {
         );
     }
     let tmp;
+    let mut generated = true;
     let (dir, source) = match &e.dir {
         Some(d) => {
-            if !datadir::is_generated(d) {
+            if datadir::is_generated(d) {
+                generated = false;
+            } else {
                 datadir::generate(d, &e.spec)?;
             }
             (d.clone(), Some(d.clone()))
@@ -271,6 +265,7 @@ pub fn run(e: &Export) -> anyhow::Result<Written> {
     };
     Ok(Written {
         source,
+        generated,
         files,
         nodes: net.nodes.len(),
         genesis_sha256: net.genesis_sha256(),
@@ -283,8 +278,6 @@ mod tests {
 
     #[test]
     fn multiaddr_parts() {
-        assert_eq!(tcp_port("/ip4/127.0.0.1/tcp/30333"), Some(30333));
-        assert_eq!(tcp_port("/ip4/127.0.0.1/udp/1"), None);
         assert_eq!(peer_of("/ip4/1.2.3.4/tcp/1/p2p/12D3Koo"), Some("12D3Koo"));
         assert_eq!(peer_of("/ip4/1.2.3.4/tcp/1"), None);
         assert!("yaml".parse::<Format>().is_err());

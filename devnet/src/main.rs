@@ -117,14 +117,19 @@ impl ExportArgs {
             (n.startup_timeout_s.is_some(), "--startup-timeout-s"),
             (n.dashboard.is_some(), "--dashboard"),
         ] {
-            anyhow::ensure!(!set, "{flag} is a flag of devnet up; devnet export does not use it");
+            anyhow::ensure!(
+                !set,
+                "{flag} is a flag of devnet up; devnet export does not use it"
+            );
         }
         anyhow::ensure!(
             !n.fresh || n.dir.is_some(),
             "--fresh needs --dir (without it export always generates a new network)"
         );
         let spec = n.spec()?;
-        if n.fresh && let Some(dir) = &n.dir {
+        if n.fresh
+            && let Some(dir) = &n.dir
+        {
             tc_devnet::datadir::wipe(dir)?;
         }
         let w = tc_devnet::export::run(&tc_devnet::export::Export {
@@ -135,7 +140,16 @@ impl ExportArgs {
             spec,
         })?;
         match &w.source {
-            Some(d) => println!("devnet export: {} nodes of {}", w.nodes, d.display()),
+            Some(d) if w.generated => println!(
+                "devnet export: {} nodes of a new network, generated in {}",
+                w.nodes,
+                d.display()
+            ),
+            Some(d) => println!(
+                "devnet export: {} nodes of the existing devnet {} (as on disk: chain flags apply only when generating)",
+                w.nodes,
+                d.display()
+            ),
             None => println!("devnet export: {} nodes of a new network", w.nodes),
         }
         println!("genesis.json sha256 {}", w.genesis_sha256);
@@ -143,7 +157,10 @@ impl ExportArgs {
             println!("  wrote {}", f.display());
         }
         let out = self.out.display();
-        println!("build the image (repo root): docker build -f devnet/docker/Dockerfile -t {} .", self.image);
+        println!(
+            "build the image (repo root): docker build -f devnet/docker/Dockerfile -t {} .",
+            self.image
+        );
         match self.format {
             tc_devnet::export::Format::Compose => {
                 println!("run: cd {out} && docker compose up -d")

@@ -100,7 +100,10 @@ fn validate_with(tool: &str, probe: &[&str], args: &[&str], dir: &Path) {
             );
             eprintln!("{tool} {args:?}: ok");
         }
-        Ok(false) => eprintln!("SKIPPED: `{tool} {}` failed: not available here", probe.join(" ")),
+        Ok(false) => eprintln!(
+            "SKIPPED: `{tool} {}` failed: not available here",
+            probe.join(" ")
+        ),
         Err(e) => eprintln!("SKIPPED: {tool} not installed ({e})"),
     }
 }
@@ -129,7 +132,11 @@ fn compose_export_of_a_new_network() {
     let file: compose::ComposeFile = serde_yaml_ng::from_str(&text).expect("typed compose");
     let raw: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).expect("yaml");
     assert!(raw["services"]["node-0"]["image"].is_string(), "{text}");
-    assert_eq!(raw["services"]["node-0"]["user"].as_str(), Some("0"), "a string, not a number");
+    assert_eq!(
+        raw["services"]["node-0"]["user"].as_str(),
+        Some("0"),
+        "a string, not a number"
+    );
     assert_eq!(file.services.len(), 5);
 
     let mut host_ports = BTreeSet::new();
@@ -137,7 +144,10 @@ fn compose_export_of_a_new_network() {
     let mut genesis = BTreeSet::new();
     for (svc, s) in &file.services {
         assert_eq!(s.image, "example/tc-node:test");
-        assert_eq!(s.command, ["run", "--config", "/etc/trueconsensus/node.toml"]);
+        assert_eq!(
+            s.command,
+            ["run", "--config", "/etc/trueconsensus/node.toml"]
+        );
         // Its own files, mounted read-only, and its own database volume.
         let mount = |kind: &str, source: &str, target: &str, read_only: bool| compose::Mount {
             kind: kind.into(),
@@ -152,23 +162,31 @@ fn compose_export_of_a_new_network() {
             s.volumes
         );
         let db = format!("{svc}-db");
-        assert!(s.volumes.contains(&mount("volume", &db, DATA_DIR, false)), "{svc}");
+        assert!(
+            s.volumes.contains(&mount("volume", &db, DATA_DIR, false)),
+            "{svc}"
+        );
         assert!(file.volumes.contains_key(&db), "volume {db} declared");
         let dir = out.join(svc);
         let key = std::fs::read_to_string(dir.join("node.key")).expect("node.key");
         let pid = peer_id(key.trim());
         assert_eq!(s.labels["org.trueconsensus.peer-id"], pid, "{svc}");
         peers.insert(svc.clone(), pid);
-        genesis.insert(sha256(&std::fs::read(dir.join("genesis.json")).expect("genesis")));
-        let cfg = NodeConfig::parse(
-            &std::fs::read_to_string(dir.join("node.toml")).expect("node.toml"),
-        )
-        .expect("valid node.toml");
+        genesis.insert(sha256(
+            &std::fs::read(dir.join("genesis.json")).expect("genesis"),
+        ));
+        let cfg =
+            NodeConfig::parse(&std::fs::read_to_string(dir.join("node.toml")).expect("node.toml"))
+                .expect("valid node.toml");
         check_container_config(&cfg, svc);
         let targets: BTreeSet<u16> = s.ports.iter().map(|p| p.target).collect();
         assert_eq!(targets, BTreeSet::from([HTTP_PORT, P2P_PORT]), "{svc}");
         for p in &s.ports {
-            assert!(host_ports.insert(p.published), "host port {} twice", p.published);
+            assert!(
+                host_ports.insert(p.published),
+                "host port {} twice",
+                p.published
+            );
         }
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(dir.join("node.key"))
@@ -225,6 +243,10 @@ fn k8s_export_of_an_existing_devnet() {
         "--out",
         &out.display().to_string(),
     ]);
+    assert!(
+        stdout.contains("4 nodes of the existing devnet"),
+        "{stdout}"
+    );
     let devnet_genesis =
         sha256(&std::fs::read(dir.join("node-0/genesis.json")).expect("devnet genesis"));
     assert!(
@@ -234,7 +256,10 @@ fn k8s_export_of_an_existing_devnet() {
 
     let text = std::fs::read_to_string(out.join(k8s::FILE)).expect("manifests");
     let docs = docs(&text);
-    let kinds: Vec<&str> = docs.iter().map(|d| d["kind"].as_str().expect("kind")).collect();
+    let kinds: Vec<&str> = docs
+        .iter()
+        .map(|d| d["kind"].as_str().expect("kind"))
+        .collect();
     assert_eq!(
         kinds,
         ["ConfigMap", "Secret", "Service", "Service", "StatefulSet"]
@@ -277,12 +302,19 @@ fn k8s_export_of_an_existing_devnet() {
         }
     }
     // The headless Service is the StatefulSet's, publishes unready pods, and selects them.
-    assert_eq!(headless.metadata.name.as_deref(), Some(set.spec.service_name.as_str()));
+    assert_eq!(
+        headless.metadata.name.as_deref(),
+        Some(set.spec.service_name.as_str())
+    );
     assert_eq!(headless.spec.cluster_ip.as_deref(), Some("None"));
     assert!(headless.spec.publish_not_ready_addresses);
     let pod = &set.spec.template;
     for (k, v) in &set.spec.selector.match_labels {
-        assert_eq!(pod.metadata.labels.get(k), Some(v), "template has selector label {k}");
+        assert_eq!(
+            pod.metadata.labels.get(k),
+            Some(v),
+            "template has selector label {k}"
+        );
     }
     for s in [&headless, &rpc] {
         assert_eq!(s.spec.selector, set.spec.selector.match_labels);
@@ -322,7 +354,10 @@ fn k8s_export_of_an_existing_devnet() {
     assert!(sources.contains(&(cm.metadata.name.as_deref(), None)));
     assert!(sources.contains(&(None, secret.metadata.name.as_deref())));
     let script = pod.spec.init_containers[0].command.join(" ");
-    assert!(script.contains("node-$i.toml") && script.contains("node-$i.key"), "{script}");
+    assert!(
+        script.contains("node-$i.toml") && script.contains("node-$i.key"),
+        "{script}"
+    );
     assert!(node.args.contains(&format!("{CONFIG_DIR}/node.toml")));
 
     // The file holds the keys: private.
@@ -343,12 +378,19 @@ fn bad_export_requests_are_refused_clearly() {
         assert!(!o.status.success(), "{args:?} accepted");
         String::from_utf8_lossy(&o.stderr).into_owned()
     };
-    let e = err(&["export", "--format", "helm", "--out", &out]);
-    assert!(e.contains("expected compose or k8s"), "{e}");
-    let e = err(&["export", "--format", "k8s", "--out", &out, "--committee", "9"]);
-    assert!(e.contains("committee"), "{e}");
-    let e = err(&["export", "--format", "k8s", "--out", &out, "--http", "127.0.0.1:1"]);
-    assert!(e.contains("--http is a flag of devnet up"), "{e}");
-    let e = err(&["export", "--format", "compose", "--out", &out, "--image", "a b"]);
-    assert!(e.contains("--image"), "{e}");
+    for (args, expected) in [
+        (["--format", "helm"].as_slice(), "expected compose or k8s"),
+        (&["--format", "k8s", "--committee", "9"], "committee"),
+        (
+            &["--format", "k8s", "--http", "127.0.0.1:1"],
+            "--http is a flag of devnet up",
+        ),
+        (&["--format", "compose", "--image", "a b"], "--image"),
+        (&["--format", "compose", "--fresh"], "--fresh needs --dir"),
+    ] {
+        let mut all = vec!["export", "--out", &out];
+        all.extend_from_slice(args);
+        let e = err(&all);
+        assert!(e.contains(expected), "{args:?}: {e}");
+    }
 }

@@ -147,8 +147,7 @@ pub fn write(net: &Network, image: &str, out: &Path) -> anyhow::Result<Vec<PathB
     let mut files = Vec::new();
     for n in &net.nodes {
         let d = out.join(&n.name);
-        std::fs::create_dir_all(&d)
-            .map_err(|e| anyhow::anyhow!("create {}: {e}", d.display()))?;
+        std::fs::create_dir_all(&d).map_err(|e| anyhow::anyhow!("create {}: {e}", d.display()))?;
         for (name, text, private) in [
             ("node.toml", n.config_toml.clone(), false),
             ("node.key", format!("{}\n", n.key), true),

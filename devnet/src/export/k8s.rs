@@ -106,11 +106,7 @@ pub struct Service {
 #[serde(rename_all = "camelCase")]
 pub struct ServiceSpec {
     /// `None` for a headless Service.
-    #[serde(
-        rename = "clusterIP",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "clusterIP", default, skip_serializing_if = "Option::is_none")]
     pub cluster_ip: Option<String>,
     /// Publish DNS records of pods that are not ready yet.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]

@@ -504,9 +504,13 @@ async fn bootnode_by_dns_name_is_dialed() {
     let by_name = format!("/dns4/localhost/tcp/{tcp}/p2p/{}", boot.peer);
     let mut node = TestNode::start(test_config(vec![by_name.clone()]), key(1)).await;
     let peer = boot.peer;
-    node.wait_for(&format!("connection to {by_name}"), DEADLINE, |ev| match ev {
-        NetEvent::PeerConnected { peer: p, .. } if *p == peer => Some(()),
-        _ => None,
-    })
+    node.wait_for(
+        &format!("connection to {by_name}"),
+        DEADLINE,
+        |ev| match ev {
+            NetEvent::PeerConnected { peer: p, .. } if *p == peer => Some(()),
+            _ => None,
+        },
+    )
     .await;
 }
