@@ -4,6 +4,8 @@
 //! compose config` validates the compose file when the compose plugin is installed (skipped
 //! with a printed reason otherwise). The Kubernetes manifests are checked structurally only:
 //! `kubectl` validates against a cluster's API and there is none offline.
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::{Command, Output};
@@ -393,4 +395,97 @@ fn bad_export_requests_are_refused_clearly() {
         let e = err(&all);
         assert!(e.contains(expected), "{args:?}: {e}");
     }
+}
+
+/// The exported compose network run as processes on this machine, changed only where one host
+/// differs from many containers: paths, ports (every container has 8545/30303) and the host
+/// names (`/dns4/node-j/tcp/30303` → `/dns4/localhost/tcp/<node-j's port>`, still resolved by
+/// the nodes' DNS transport). The exported keys, genesis and configs form a network that
+/// commits on every node.
+#[test]
+fn exported_network_commits_with_dns_bootnodes() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let spec = tmp.path().join("devnet.toml");
+    std::fs::write(&spec, common::SPEC).expect("spec");
+    let out = tmp.path().join("out");
+    ok(&[
+        "export",
+        "--format",
+        "compose",
+        "--out",
+        &out.display().to_string(),
+        "--spec",
+        &spec.display().to_string(),
+        "--nodes",
+        "4",
+        "--committee",
+        "4",
+    ]);
+    let http = common::free_ports(4, &[]);
+    let p2p = common::free_ports(4, &[(http, 4)]);
+    let mut procs = Vec::new();
+    for i in 0..4u16 {
+        let dir = out.join(format!("node-{i}"));
+        let mut cfg =
+            NodeConfig::parse(&std::fs::read_to_string(dir.join("node.toml")).expect("node.toml"))
+                .expect("config");
+        cfg.node.key_file = dir.join("node.key");
+        cfg.node.genesis = dir.join("genesis.json");
+        cfg.storage.path = tmp.path().join(format!("db-{i}"));
+        cfg.api.http = std::net::SocketAddr::from(([127, 0, 0, 1], http + i));
+        cfg.network.listen = vec![format!("/ip4/127.0.0.1/tcp/{}", p2p + i)];
+        for b in &mut cfg.network.bootnodes {
+            let (host, peer) = dns_bootnode(b);
+            let j: u16 = host
+                .strip_prefix("node-")
+                .and_then(|j| j.parse().ok())
+                .expect("service node-j");
+            *b = format!("/dns4/localhost/tcp/{}/p2p/{peer}", p2p + j);
+        }
+        let path = tmp.path().join(format!("run-{i}.toml"));
+        std::fs::write(&path, cfg.to_toml().expect("toml")).expect("write");
+        let log = std::fs::File::create(tmp.path().join(format!("node-{i}.log"))).expect("log");
+        let child = Command::new(common::node_bin())
+            .args(["run", "--config"])
+            .arg(&path)
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("start tc-node");
+        procs.push(common::nodes::Proc(child));
+    }
+    let logs = || {
+        (0..4)
+            .map(|i| {
+                let t = std::fs::read_to_string(tmp.path().join(format!("node-{i}.log")))
+                    .unwrap_or_default();
+                let tail: Vec<&str> = t.lines().rev().take(8).collect();
+                format!(
+                    "--- node-{i}\n{}",
+                    tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    loop {
+        let heads: Vec<u64> = (0..4)
+            .map(|i| {
+                common::block_number(&format!("http://127.0.0.1:{}", http + i))
+                    .map_or(0, |(_, n)| n)
+            })
+            .collect();
+        if heads.iter().all(|h| *h >= 3) {
+            eprintln!("every exported node committed: heads {heads:?}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the exported network did not commit 3 blocks on every node in 90 s (heads {heads:?}):\n{}",
+            logs()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    drop(procs);
 }
