@@ -4,10 +4,13 @@
 //! profile first when it is missing).
 //!
 //! 1. **Start-up**: `devnet up --fresh` (binaries built, data dir new) → first committed fast
-//!    block, for 4 and 16 nodes. Two figures per run: the first `eth_blockNumber > 0` seen by
-//!    this process polling the launcher's address every 50 ms, and the `devnet: ready` line
-//!    (the launcher polls every 500 ms, so it lags the commit by up to that). Runs:
-//!    `TC_BENCH_UP_RUNS` (default 3 for 4 nodes, 2 for 16).
+//!    block, for 4 and 16 nodes. Two observations per run: the first `eth_blockNumber > 0`
+//!    seen by this process polling the launcher's address every 50 ms (answered by the
+//!    launcher's one upstream node), and the `devnet: ready` line (the launcher asks every
+//!    node, every 500 ms). "first commit" is the earlier of the two; "ready" is reported too. Runs:
+//!    Each poll gives up after 250 ms, so one slow answer (16 nodes starting on 2 cores) does
+//!    not hold the next poll back. `TC_BENCH_UP_RUNS` (default 3) runs per size; the median
+//!    is reported.
 //! 2. **Feed fan-out**: 100 WebSocket clients on the launcher's `/feed` (4 nodes committing
 //!    empty blocks every 200 ms) for `TC_BENCH_FEED_SECS` (default 20) s. Delivered events/s
 //!    summed over clients; delivery latency of each event = the client's wall clock when the
@@ -128,6 +131,24 @@ fn start(dir: &Path, nodes: usize) -> Launcher {
     Launcher::start(dir, &args)
 }
 
+/// `eth_blockNumber` through the launcher, giving up after 250 ms.
+fn head(url: &str) -> Option<u64> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_millis(250)))
+        .build()
+        .into();
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []});
+    let v: Value = agent
+        .post(url)
+        .send_json(&body)
+        .ok()?
+        .body_mut()
+        .read_json()
+        .ok()?;
+    common::hex_u64(&v["result"])
+}
+
 /// One start-up: (first commit seen by polling, `devnet: ready`), seconds.
 fn startup(dir: &Path, nodes: usize) -> (f64, f64) {
     let t0 = Instant::now();
@@ -141,7 +162,7 @@ fn startup(dir: &Path, nodes: usize) -> (f64, f64) {
             "{nodes} nodes: no commit within 300 s:\n{}",
             l.logs()
         );
-        if first.is_none() && block_number(&l.url).is_some_and(|(_, n)| n > 0) {
+        if first.is_none() && head(&l.url).is_some_and(|n| n > 0) {
             first = Some(t0.elapsed());
         }
         if ready.is_none() && l.output().contains("devnet: ready") {
@@ -171,17 +192,20 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn startup_rows(root: &Path, rows: &mut Vec<Row>) {
-    for (nodes, n_runs) in [(4usize, runs(3)), (16, runs(2))] {
+    for (nodes, n_runs) in [(4usize, runs(3)), (16, runs(3))] {
         let mut polled = Vec::new();
         let mut ready = Vec::new();
         for r in 0..n_runs {
             let dir = root.join(format!("up-{nodes}-{r}"));
             let (p, d) = startup(&dir, nodes);
             eprintln!(
-                "{nodes} nodes, run {}: first commit {p:.2} s, ready {d:.2} s",
+                "{nodes} nodes, run {}: commit seen by polling {p:.2} s, ready {d:.2} s",
                 r + 1
             );
-            polled.push(p);
+            // Both are observations of a committed block; the earlier is the tighter bound.
+            // (Polling asks the launcher's one upstream node, which may lag the others or be
+            // starved of CPU; the launcher itself asks every node.)
+            polled.push(p.min(d));
             ready.push(d);
             let _ = std::fs::remove_dir_all(&dir);
         }
@@ -195,7 +219,7 @@ fn startup_rows(root: &Path, rows: &mut Vec<Row>) {
             median(polled.clone()),
             "s",
             format!(
-                "devnet up --fresh → eth_blockNumber > 0 via the launcher (50 ms polls); {}",
+                "devnet up --fresh → first commit observed: the earlier of eth_blockNumber > 0 via the launcher (50 ms polls, 250 ms timeout) and 'ready'; {}",
                 range(&polled)
             ),
         ));
