@@ -34,6 +34,9 @@ enum Cmd {
     /// Submit a transfer or Bank workload over JSON-RPC (to this devnet, anvil, Hardhat, …)
     /// and print committed tx/s and submit→commit latency.
     Load(LoadArgs),
+    /// Write docker-compose or Kubernetes manifests (and the node files they mount) for a
+    /// devnet network, to run it on other machines (docs/devnet.md, "Multi-host export").
+    Export(Box<ExportArgs>),
     /// (internal) Become the node process: die with the launcher, then exec PROGRAM.
     #[command(hide = true)]
     ExecNode {
@@ -216,6 +219,90 @@ fn load(a: LoadArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+#[derive(Args, Debug)]
+struct ExportArgs {
+    /// compose (docker-compose.yml + node-i/ directories) or k8s (trueconsensus.yaml).
+    #[arg(long)]
+    format: tc_devnet::export::Format,
+    /// Output directory.
+    #[arg(long, default_value = "devnet-export")]
+    out: PathBuf,
+    /// Node image (build: docker build -f devnet/docker/Dockerfile -t IMAGE .).
+    #[arg(long, default_value = tc_devnet::export::DEFAULT_IMAGE)]
+    image: String,
+    /// The network: --dir exports that data dir (generated there first when it is not a
+    /// devnet yet; --fresh regenerates it); without --dir a new network is generated from
+    /// the spec and flags.
+    #[command(flatten, next_help_heading = "Network (as for devnet up)")]
+    net: UpArgs,
+}
+
+impl ExportArgs {
+    fn run(&self) -> anyhow::Result<()> {
+        let n = &self.net;
+        for (set, flag) in [
+            (n.http.is_some(), "--http"),
+            (n.node_bin.is_some(), "--node-bin"),
+            (n.startup_timeout_s.is_some(), "--startup-timeout-s"),
+            (n.dashboard.is_some(), "--dashboard"),
+        ] {
+            anyhow::ensure!(
+                !set,
+                "{flag} is a flag of devnet up; devnet export does not use it"
+            );
+        }
+        anyhow::ensure!(
+            !n.fresh || n.dir.is_some(),
+            "--fresh needs --dir (without it export always generates a new network)"
+        );
+        let spec = n.spec()?;
+        if n.fresh
+            && let Some(dir) = &n.dir
+        {
+            tc_devnet::datadir::wipe(dir)?;
+        }
+        let w = tc_devnet::export::run(&tc_devnet::export::Export {
+            format: self.format,
+            out: self.out.clone(),
+            image: self.image.clone(),
+            dir: n.dir.clone(),
+            spec,
+        })?;
+        match &w.source {
+            Some(d) if w.generated => println!(
+                "devnet export: {} nodes of a new network, generated in {}",
+                w.nodes,
+                d.display()
+            ),
+            Some(d) => println!(
+                "devnet export: {} nodes of the existing devnet {} (as on disk: chain flags apply only when generating)",
+                w.nodes,
+                d.display()
+            ),
+            None => println!("devnet export: {} nodes of a new network", w.nodes),
+        }
+        println!("genesis.json sha256 {}", w.genesis_sha256);
+        for f in &w.files {
+            println!("  wrote {}", f.display());
+        }
+        let out = self.out.display();
+        println!(
+            "build the image (repo root): docker build -f devnet/docker/Dockerfile -t {} .",
+            self.image
+        );
+        match self.format {
+            tc_devnet::export::Format::Compose => {
+                println!("run: cd {out} && docker compose up -d")
+            }
+            tc_devnet::export::Format::K8s => println!(
+                "run: kubectl apply -f {out}/{}",
+                tc_devnet::export::k8s::FILE
+            ),
+        }
+        Ok(())
+    }
+}
+
 /// The dashboard to serve: `--dashboard`, else `<target>/dashboard-dist` when this binary lives
 /// in `<target>/{debug,release}/`.
 fn dashboard_dir(flag: Option<PathBuf>) -> Option<PathBuf> {
@@ -265,6 +352,7 @@ fn main() -> anyhow::Result<()> {
             Err(tc_devnet::exec_node(parent, program, args))
         }
         Cmd::Load(args) => load(args),
+        Cmd::Export(args) => args.run(),
         Cmd::Up(args) => {
             let spec = args.spec()?;
             init_tracing("info");

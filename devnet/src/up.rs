@@ -90,7 +90,7 @@ fn check_not_running(dir: &Path) -> anyhow::Result<()> {
 }
 
 /// The TCP port of a `/ip4/…/tcp/PORT` multiaddr.
-fn tcp_port(multiaddr: &str) -> Option<u16> {
+pub(crate) fn tcp_port(multiaddr: &str) -> Option<u16> {
     let mut it = multiaddr.split('/');
     it.by_ref().find(|p| *p == "tcp")?;
     it.next()?.parse().ok()

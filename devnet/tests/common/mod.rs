@@ -249,6 +249,11 @@ impl Launcher {
         }
     }
 
+    /// The launcher's exit status, once it has exited.
+    pub fn exit_status(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
     pub fn token(&self) -> String {
         std::fs::read_to_string(self.dir.join("admin.token"))
             .expect("admin.token")
