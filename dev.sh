@@ -117,6 +117,7 @@ cmd_bench() {
   cargo bench --locked -p tc-node --bench mempool
   cargo bench --locked -p tc-storage
   cargo bench --locked -p tc-consensus
+  cargo bench --locked -p tc-devnet --bench launcher
 }
 
 case "${1:-}" in

@@ -14,17 +14,23 @@
 //! - [`admin`]      `/admin/…`: loopback + bearer token
 //! - [`server`]     the launcher's router and its integration points (feed, dashboard)
 //! - [`up`]         `devnet up`: prepare, serve, start, wait for a commit, print, shut down
+//! - [`down`]       `devnet down`: SIGTERM the launcher of a data dir and wait for it
+//! - [`scenario`]   `devnet scenario run`: timeline of faults + load + assertions, report
 //! - [`feed`]       the merged event feed: one client per node's `/events` (reconnects, status),
 //!   one `GET /feed` WebSocket for many dashboards (protocol: [`tc_types::feed`]), and the
 //!   dashboard's static files
+//! - [`export`]     `devnet export`: docker-compose and Kubernetes manifests of the same network
 //! - [`exec_node`]  the child side: die with the launcher (`PR_SET_PDEATHSIG`), then exec `tc-node`
 
 pub mod actions;
 pub mod admin;
 pub mod datadir;
+pub mod down;
+pub mod export;
 pub mod feed;
 pub mod load;
 pub mod proxy;
+pub mod scenario;
 pub mod server;
 pub mod spec;
 pub mod supervisor;

@@ -19,9 +19,24 @@ enum Cmd {
     /// Generate (first start) or resume a devnet, start its nodes, serve JSON-RPC, GraphQL and
     /// the admin API on one address, and stop every node on Ctrl-C.
     Up(Box<UpArgs>),
+    /// Stop the launcher running on a data dir (SIGTERM; it stops every node) and wait for it.
+    Down {
+        /// Data dir [default .devnet/default].
+        #[arg(long, default_value = ".devnet/default")]
+        dir: PathBuf,
+        /// Seconds to wait for the launcher to exit.
+        #[arg(long, default_value_t = 60)]
+        timeout_s: u64,
+    },
+    /// Game scenarios: a devnet, a timeline of faults, a load and assertions (docs/scenarios.md).
+    #[command(subcommand)]
+    Scenario(ScenarioCmd),
     /// Submit a transfer or Bank workload over JSON-RPC (to this devnet, anvil, Hardhat, …)
     /// and print committed tx/s and submit→commit latency.
     Load(LoadArgs),
+    /// Write docker-compose or Kubernetes manifests (and the node files they mount) for a
+    /// devnet network, to run it on other machines (docs/devnet.md, "Multi-host export").
+    Export(Box<ExportArgs>),
     /// (internal) Become the node process: die with the launcher, then exec PROGRAM.
     #[command(hide = true)]
     ExecNode {
@@ -32,6 +47,29 @@ enum Cmd {
         #[arg(last = true, required = true)]
         argv: Vec<OsString>,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum ScenarioCmd {
+    /// Run a scenario file (or a library scenario by name); exit 1 when an assertion fails.
+    Run {
+        /// Scenario file, or the name of a shipped one (`devnet scenario list`).
+        file: String,
+        /// Seed of every random choice [default: the file's `seed`, else random (printed)].
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Data dir [default: a new dir under the temp dir, removed after a passing run].
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Keep the data dir after a passing run.
+        #[arg(long)]
+        keep: bool,
+        /// The tc-node binary [default: next to devnet].
+        #[arg(long)]
+        node_bin: Option<PathBuf>,
+    },
+    /// List the shipped scenarios.
+    List,
 }
 
 #[derive(Args, Debug)]
@@ -181,6 +219,90 @@ fn load(a: LoadArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+#[derive(Args, Debug)]
+struct ExportArgs {
+    /// compose (docker-compose.yml + node-i/ directories) or k8s (trueconsensus.yaml).
+    #[arg(long)]
+    format: tc_devnet::export::Format,
+    /// Output directory.
+    #[arg(long, default_value = "devnet-export")]
+    out: PathBuf,
+    /// Node image (build: docker build -f devnet/docker/Dockerfile -t IMAGE .).
+    #[arg(long, default_value = tc_devnet::export::DEFAULT_IMAGE)]
+    image: String,
+    /// The network: --dir exports that data dir (generated there first when it is not a
+    /// devnet yet; --fresh regenerates it); without --dir a new network is generated from
+    /// the spec and flags.
+    #[command(flatten, next_help_heading = "Network (as for devnet up)")]
+    net: UpArgs,
+}
+
+impl ExportArgs {
+    fn run(&self) -> anyhow::Result<()> {
+        let n = &self.net;
+        for (set, flag) in [
+            (n.http.is_some(), "--http"),
+            (n.node_bin.is_some(), "--node-bin"),
+            (n.startup_timeout_s.is_some(), "--startup-timeout-s"),
+            (n.dashboard.is_some(), "--dashboard"),
+        ] {
+            anyhow::ensure!(
+                !set,
+                "{flag} is a flag of devnet up; devnet export does not use it"
+            );
+        }
+        anyhow::ensure!(
+            !n.fresh || n.dir.is_some(),
+            "--fresh needs --dir (without it export always generates a new network)"
+        );
+        let spec = n.spec()?;
+        if n.fresh
+            && let Some(dir) = &n.dir
+        {
+            tc_devnet::datadir::wipe(dir)?;
+        }
+        let w = tc_devnet::export::run(&tc_devnet::export::Export {
+            format: self.format,
+            out: self.out.clone(),
+            image: self.image.clone(),
+            dir: n.dir.clone(),
+            spec,
+        })?;
+        match &w.source {
+            Some(d) if w.generated => println!(
+                "devnet export: {} nodes of a new network, generated in {}",
+                w.nodes,
+                d.display()
+            ),
+            Some(d) => println!(
+                "devnet export: {} nodes of the existing devnet {} (as on disk: chain flags apply only when generating)",
+                w.nodes,
+                d.display()
+            ),
+            None => println!("devnet export: {} nodes of a new network", w.nodes),
+        }
+        println!("genesis.json sha256 {}", w.genesis_sha256);
+        for f in &w.files {
+            println!("  wrote {}", f.display());
+        }
+        let out = self.out.display();
+        println!(
+            "build the image (repo root): docker build -f devnet/docker/Dockerfile -t {} .",
+            self.image
+        );
+        match self.format {
+            tc_devnet::export::Format::Compose => {
+                println!("run: cd {out} && docker compose up -d")
+            }
+            tc_devnet::export::Format::K8s => println!(
+                "run: kubectl apply -f {out}/{}",
+                tc_devnet::export::k8s::FILE
+            ),
+        }
+        Ok(())
+    }
+}
+
 /// The dashboard to serve: `--dashboard`, else `<target>/dashboard-dist` when this binary lives
 /// in `<target>/{debug,release}/`.
 fn dashboard_dir(flag: Option<PathBuf>) -> Option<PathBuf> {
@@ -230,18 +352,11 @@ fn main() -> anyhow::Result<()> {
             Err(tc_devnet::exec_node(parent, program, args))
         }
         Cmd::Load(args) => load(args),
+        Cmd::Export(args) => args.run(),
         Cmd::Up(args) => {
             let spec = args.spec()?;
-            let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-            tracing_subscriber::fmt()
-                .with_env_filter(filter)
-                .with_writer(std::io::stderr)
-                .init();
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()?;
+            init_tracing("info");
+            let rt = runtime()?;
             let dashboard = dashboard_dir(args.dashboard.clone());
             if dashboard.is_none() {
                 tracing::warn!(
@@ -254,5 +369,84 @@ fn main() -> anyhow::Result<()> {
                 plugins: tc_devnet::feed::launcher::integrations(dashboard),
             }))
         }
+        Cmd::Down { dir, timeout_s } => {
+            let rt = runtime()?;
+            match rt.block_on(tc_devnet::down::run(
+                &dir,
+                std::time::Duration::from_secs(timeout_s),
+            ))? {
+                tc_devnet::down::Down::NotRunning => {
+                    println!("devnet: no launcher is running on {}", dir.display());
+                }
+                tc_devnet::down::Down::Stopped(pid) => println!(
+                    "devnet: the launcher (pid {pid}) on {} stopped its nodes and exited",
+                    dir.display()
+                ),
+            }
+            Ok(())
+        }
+        Cmd::Scenario(ScenarioCmd::List) => {
+            for (name, text) in tc_devnet::scenario::LIBRARY {
+                let about = tc_devnet::scenario::Scenario::parse(text)
+                    .map(|s| s.description)
+                    .unwrap_or_else(|e| format!("(invalid: {e})"));
+                println!(
+                    "{name:<22} {}",
+                    about.split_whitespace().collect::<Vec<_>>().join(" ")
+                );
+            }
+            Ok(())
+        }
+        Cmd::Scenario(ScenarioCmd::Run {
+            file,
+            seed,
+            dir,
+            keep,
+            node_bin,
+        }) => {
+            // Exit 1: a check failed (the report says which); 2: the scenario could not run.
+            let run = || -> anyhow::Result<tc_devnet::scenario::run::Outcome> {
+                // The error's text says it all (its source is part of it).
+                let scenario =
+                    tc_devnet::scenario::load(&file).map_err(|e| anyhow::anyhow!("{e}"))?;
+                // Node operations are in the report and the timeline lines; keep the rest quiet.
+                init_tracing("warn");
+                runtime()?.block_on(tc_devnet::scenario::run::run(
+                    tc_devnet::scenario::run::Options {
+                        scenario,
+                        seed,
+                        dir,
+                        keep,
+                        node_bin,
+                    },
+                ))
+            };
+            match run() {
+                Ok(out) => {
+                    println!("{}", out.report);
+                    std::process::exit(if out.passed { 0 } else { 1 })
+                }
+                Err(e) => {
+                    eprintln!("Error: {e:#}");
+                    std::process::exit(2)
+                }
+            }
+        }
     }
+}
+
+fn init_tracing(default: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?)
 }

@@ -230,10 +230,9 @@ async fn forward_upgrade(sup: Supervisor, mut req: Request) -> Response {
     unavailable(parts.uri.path(), &tried)
 }
 
-/// One JSON-RPC call to one node (used to watch the nodes' heads).
-pub async fn rpc(addr: SocketAddr, method: &str, params: Value) -> Result<Value, String> {
-    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
-    let req = hyper::Request::post("/")
+/// POST a JSON body to `path` on one node and parse the JSON answer (any status).
+pub async fn post_json(addr: SocketAddr, path: &str, body: &Value) -> Result<Value, String> {
+    let req = hyper::Request::post(path)
         .header(header::HOST, addr.to_string())
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from(body.to_string()))
@@ -242,11 +241,48 @@ pub async fn rpc(addr: SocketAddr, method: &str, params: Value) -> Result<Value,
     let bytes = axum::body::to_bytes(Body::new(resp.into_body()), MAX_BODY)
         .await
         .map_err(|e| e.to_string())?;
-    let v: Value = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
+    serde_json::from_slice(&bytes).map_err(|e| e.to_string())
+}
+
+/// One JSON-RPC call to one node (used to watch the nodes' heads).
+pub async fn rpc(addr: SocketAddr, method: &str, params: Value) -> Result<Value, String> {
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+    let v = post_json(addr, "/", &body).await?;
     match v.get("error") {
         Some(e) => Err(e.to_string()),
         None => Ok(v.get("result").cloned().unwrap_or(Value::Null)),
     }
+}
+
+/// A JSON-RPC batch to one node: one result per call, in order (`Err` for a call that failed).
+pub async fn rpc_batch(
+    addr: SocketAddr,
+    calls: &[(&str, Value)],
+) -> Result<Vec<Result<Value, String>>, String> {
+    let body: Vec<Value> = calls
+        .iter()
+        .enumerate()
+        .map(|(i, (m, p))| json!({"jsonrpc": "2.0", "id": i, "method": m, "params": p}))
+        .collect();
+    let v = post_json(addr, "/", &Value::Array(body)).await?;
+    let answers = v
+        .as_array()
+        .ok_or_else(|| format!("batch answered with a non-array: {v}"))?;
+    let mut out: Vec<Result<Value, String>> = vec![Err("no answer".into()); calls.len()];
+    for a in answers {
+        let Some(slot) = a["id"]
+            .as_u64()
+            .and_then(|i| usize::try_from(i).ok())
+            .and_then(|i| out.get_mut(i))
+        else {
+            continue;
+        };
+        *slot = match a.get("error") {
+            Some(e) => Err(e.to_string()),
+            None => Ok(a.get("result").cloned().unwrap_or(Value::Null)),
+        };
+    }
+    Ok(out)
 }
 
 /// A hex quantity (`"0x1a"`) as a number.

@@ -36,11 +36,11 @@ pub struct Up {
 }
 
 /// Progress on stdout (a closed stdout is not a reason to leave nodes behind: errors ignored).
-fn say(msg: impl std::fmt::Display) {
+pub(crate) fn say(msg: impl std::fmt::Display) {
     out(&format!("devnet: {msg}"));
 }
 
-fn out(text: &str) {
+pub(crate) fn out(text: &str) {
     use std::io::Write;
     let mut o = std::io::stdout().lock();
     let _ = writeln!(o, "{text}");
@@ -66,20 +66,23 @@ pub fn node_bin(spec: &DevnetSpec) -> anyhow::Result<PathBuf> {
     Ok(bin)
 }
 
-/// Refuse to run two launchers on one data dir.
-fn check_not_running(dir: &Path) -> anyhow::Result<()> {
-    let Ok(text) = std::fs::read_to_string(dir.join(PID_FILE)) else {
-        return Ok(());
-    };
-    let Ok(pid) = text.trim().parse::<i32>() else {
-        return Ok(());
-    };
+/// The pid of a launcher running on `dir` (its `devnet.pid` names a live `devnet` process
+/// other than this one).
+pub fn running_launcher(dir: &Path) -> Option<i32> {
+    let text = std::fs::read_to_string(dir.join(PID_FILE)).ok()?;
+    let pid = text.trim().parse::<i32>().ok()?;
     let alive = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok();
     let ours =
         std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "devnet");
-    if alive && ours && u32::try_from(pid).ok() != Some(std::process::id()) {
+    (alive && ours && u32::try_from(pid).ok() != Some(std::process::id())).then_some(pid)
+}
+
+/// Refuse to run two launchers on one data dir.
+fn check_not_running(dir: &Path) -> anyhow::Result<()> {
+    if let Some(pid) = running_launcher(dir) {
         bail!(
-            "a launcher (pid {pid}) is already running on {}; stop it first (Ctrl-C in its terminal or `kill {pid}`) or pick another --dir",
+            "a launcher (pid {pid}) is already running on {}; stop it first (`devnet down --dir {}`, Ctrl-C in its terminal or `kill {pid}`) or pick another --dir",
+            dir.display(),
             dir.display()
         );
     }
@@ -87,21 +90,23 @@ fn check_not_running(dir: &Path) -> anyhow::Result<()> {
 }
 
 /// The TCP port of a `/ip4/…/tcp/PORT` multiaddr.
-fn tcp_port(multiaddr: &str) -> Option<u16> {
+pub(crate) fn tcp_port(multiaddr: &str) -> Option<u16> {
     let mut it = multiaddr.split('/');
     it.by_ref().find(|p| *p == "tcp")?;
     it.next()?.parse().ok()
 }
 
 /// Ctrl-C, SIGTERM, and SIGHUP (the terminal went away).
-struct Signals {
+#[derive(Debug)]
+pub struct Signals {
     int: Signal,
     term: Signal,
     hup: Signal,
 }
 
 impl Signals {
-    fn new() -> anyhow::Result<Self> {
+    /// Install the handlers.
+    pub fn new() -> anyhow::Result<Self> {
         Ok(Self {
             int: signal(SignalKind::interrupt()).context("install SIGINT handler")?,
             term: signal(SignalKind::terminate()).context("install SIGTERM handler")?,
@@ -109,7 +114,8 @@ impl Signals {
         })
     }
 
-    async fn next(&mut self) -> &'static str {
+    /// The next of them to arrive.
+    pub async fn next(&mut self) -> &'static str {
         tokio::select! {
             _ = self.int.recv() => "SIGINT",
             _ = self.term.recv() => "SIGTERM",
@@ -125,7 +131,7 @@ fn log_tail(path: &Path, lines: usize) -> String {
 }
 
 /// Poll the nodes until one commits a fast block above what the chain had when they came up.
-async fn wait_for_commit(sup: &Supervisor, timeout: Duration) -> anyhow::Result<u64> {
+pub async fn wait_for_commit(sup: &Supervisor, timeout: Duration) -> anyhow::Result<u64> {
     let started = Instant::now();
     let mut baseline: Option<u64> = None;
     let mut last_line = String::new();
@@ -281,23 +287,17 @@ fn banner(
     Ok(s)
 }
 
-/// Run `devnet up` until Ctrl-C / SIGTERM.
-pub async fn run(up: Up) -> anyhow::Result<()> {
-    let Up {
-        spec,
-        fresh,
-        plugins,
-    } = up;
-    let dir = spec.data_dir.clone();
-    let node_bin = node_bin(&spec)?;
-    let mut signals = Signals::new()?;
-    check_not_running(&dir)?;
+/// Generate the data dir (first start, or after wiping it with `fresh`) or resume it, and
+/// give every node the fault-API token.
+pub fn prepare(spec: &DevnetSpec, fresh: bool) -> anyhow::Result<Vec<NodeInfo>> {
+    let dir = &spec.data_dir;
+    check_not_running(dir)?;
     if fresh && dir.exists() {
         say(format!("--fresh: removing {}", dir.display()));
-        datadir::wipe(&dir)?;
+        datadir::wipe(dir)?;
     }
-    let nodes: Vec<NodeInfo> = if datadir::is_generated(&dir) {
-        let nodes = datadir::load(&dir)?;
+    let nodes: Vec<NodeInfo> = if datadir::is_generated(dir) {
+        let nodes = datadir::load(dir)?;
         say(format!(
             "resuming the devnet in {} ({} nodes; keys, genesis and node.toml files are kept — `--fresh` starts over)",
             dir.display(),
@@ -318,9 +318,9 @@ pub async fn run(up: Up) -> anyhow::Result<()> {
             spec.committee,
             dir.display()
         ));
-        datadir::generate(&dir, &spec)?
+        datadir::generate(dir, spec)?
     };
-    let (nodes, rewritten) = datadir::ensure_node_token(&dir, nodes)?;
+    let (nodes, rewritten) = datadir::ensure_node_token(dir, nodes)?;
     if !rewritten.is_empty() {
         say(format!(
             "set api.admin_token (from {}) in the node.toml of {} for the fault API",
@@ -328,9 +328,38 @@ pub async fn run(up: Up) -> anyhow::Result<()> {
             rewritten.join(", ")
         ));
     }
+    Ok(nodes)
+}
+
+/// A launcher serving its address (proxy, admin API, plugins) over its supervisor; the nodes
+/// are not started by [`serve`].
+#[derive(Debug)]
+pub struct Served {
+    /// The node processes.
+    pub sup: Supervisor,
+    /// The launcher's address.
+    pub http: SocketAddr,
+    /// The merged feed is served.
+    pub has_feed: bool,
+    /// The dashboard is served.
+    pub has_dashboard: bool,
+    dir: PathBuf,
+    token_file: PathBuf,
+    quit_tx: tokio::sync::watch::Sender<bool>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+/// Bind `ports.http`, write the pid and admin-token files, and serve the launcher's router
+/// over a supervisor of `nodes`.
+pub async fn serve(
+    spec: &DevnetSpec,
+    nodes: Vec<NodeInfo>,
+    plugins: Integrations,
+) -> anyhow::Result<Served> {
+    let dir = spec.data_dir.clone();
     let first = nodes.first().context("the devnet has no nodes")?;
     let launch = Launch {
-        node_bin,
+        node_bin: node_bin(spec)?,
         shim: std::env::current_exe().ok(),
         grace: Duration::from_millis(spec.launcher.stop_grace_ms),
         data_dir: dir.clone(),
@@ -383,12 +412,71 @@ pub async fn run(up: Up) -> anyhow::Result<()> {
         .await
     });
     say(format!("launcher listening on http://{http}"));
+    Ok(Served {
+        sup,
+        http,
+        has_feed,
+        has_dashboard,
+        dir,
+        token_file,
+        quit_tx,
+        server,
+    })
+}
+
+impl Served {
+    /// Stop every node (SIGTERM in parallel, SIGKILL after the grace period; a signal in the
+    /// meantime SIGKILLs at once), then the server; remove the pid and token files. Returns
+    /// the pids of processes not reaped.
+    pub async fn close(self, signals: &mut Signals) -> Vec<u32> {
+        let sup = &self.sup;
+        tokio::select! {
+            () = sup.shutdown() => {}
+            s = signals.next() => {
+                say(format!("{s} again: SIGKILL every node"));
+                sup.kill_all_now();
+                let deadline = Instant::now() + Duration::from_secs(5);
+                while !sup.pids().is_empty() && Instant::now() < deadline {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        }
+        let _ = self.quit_tx.send(true);
+        match tokio::time::timeout(Duration::from_secs(3), self.server).await {
+            Ok(Ok(Err(e))) => tracing::warn!(error = %e, "launcher server"),
+            Ok(_) => {}
+            Err(_) => tracing::warn!("launcher server did not stop within 3 s (open WebSockets)"),
+        }
+        let _ = std::fs::remove_file(self.dir.join(PID_FILE));
+        let _ = std::fs::remove_file(&self.token_file);
+        let left = sup.pids();
+        if left.is_empty() {
+            say("all nodes stopped");
+        } else {
+            say(format!("processes not reaped: {left:?}"));
+        }
+        left
+    }
+}
+
+/// Run `devnet up` until Ctrl-C / SIGTERM.
+pub async fn run(up: Up) -> anyhow::Result<()> {
+    let Up {
+        spec,
+        fresh,
+        plugins,
+    } = up;
+    let mut signals = Signals::new()?;
+    let nodes = prepare(&spec, fresh)?;
+    let served = serve(&spec, nodes, plugins).await?;
+    let sup = served.sup.clone();
+    let http = served.http;
 
     let result = async {
         say(format!(
             "starting {} nodes (logs in {}/node-i/node.log)",
             sup.views().len(),
-            dir.display()
+            spec.data_dir.display()
         ));
         sup.start_all().await?;
         let timeout = Duration::from_secs(spec.launcher.startup_timeout_s);
@@ -413,11 +501,11 @@ pub async fn run(up: Up) -> anyhow::Result<()> {
             &sup,
             head,
             &chain_id,
-            has_feed,
-            has_dashboard,
+            served.has_feed,
+            served.has_dashboard,
         )?);
         say("ready");
-        if has_dashboard {
+        if served.has_dashboard {
             open_browser(&format!("http://{http}/"));
         }
         let s = signals.next().await;
@@ -427,31 +515,7 @@ pub async fn run(up: Up) -> anyhow::Result<()> {
     .await;
 
     // Stop every node (also after a start-up error), then the server.
-    tokio::select! {
-        () = sup.shutdown() => {}
-        s = signals.next() => {
-            say(format!("{s} again: SIGKILL every node"));
-            sup.kill_all_now();
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while !sup.pids().is_empty() && Instant::now() < deadline {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-        }
-    }
-    let _ = quit_tx.send(true);
-    match tokio::time::timeout(Duration::from_secs(3), server).await {
-        Ok(Ok(Err(e))) => tracing::warn!(error = %e, "launcher server"),
-        Ok(_) => {}
-        Err(_) => tracing::warn!("launcher server did not stop within 3 s (open WebSockets)"),
-    }
-    let _ = std::fs::remove_file(dir.join(PID_FILE));
-    let _ = std::fs::remove_file(&token_file);
-    let left = sup.pids();
-    if left.is_empty() {
-        say("all nodes stopped");
-    } else {
-        say(format!("processes not reaped: {left:?}"));
-    }
+    served.close(&mut signals).await;
     result
 }
 

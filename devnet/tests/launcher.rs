@@ -1,15 +1,21 @@
 //! `devnet up` as a real process with real `tc-node` children: first commit, JSON-RPC and
 //! GraphQL through the launcher's one address, the admin API (token checks, kill, pause,
 //! resume, restart, add), failover when the upstream node is killed, catch-up after restart,
-//! Ctrl-C leaving no processes behind, and `up` again resuming the same chain. Every wait has
-//! a deadline.
+//! Ctrl-C leaving no processes behind, and `up` again resuming the same chain; seven nodes
+//! rotating their committee as a client of the merged feed sees it, then `devnet down`
+//! leaving no process. Every wait has a deadline.
 #![allow(unreachable_pub)]
 mod common;
 
+use std::collections::BTreeSet;
 use std::process::Command;
+use std::time::Duration;
 
 use common::*;
+use futures_util::StreamExt;
 use serde_json::json;
+use tc_types::{FeedMessage, NodeEvent};
+use tokio_tungstenite::tungstenite::Message;
 
 #[test]
 fn up_fails_over_restarts_adds_and_stops_cleanly() {
@@ -205,4 +211,135 @@ fn bad_spec_values_are_refused_with_the_field() {
     std::fs::write(&spec, "nodes = 4\n[ports]\nnode_htp = 1\n").expect("spec");
     let e = run(&["--spec", &spec.display().to_string()]);
     assert!(e.contains("node_htp"), "{e}");
+}
+
+/// Processes whose command line mentions `needle` (e.g. a data dir).
+fn processes_mentioning(needle: &str) -> Vec<(u32, String)> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return out;
+    };
+    for e in entries.filter_map(Result::ok) {
+        let Some(pid) = e.file_name().to_str().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        let cmd = std::fs::read(e.path().join("cmdline"))
+            .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
+            .unwrap_or_default();
+        if cmd.contains(needle) && alive(pid) {
+            out.push((pid, cmd));
+        }
+    }
+    out
+}
+
+#[test]
+fn seven_nodes_rotate_on_the_merged_feed_and_down_leaves_no_process() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let spec = tmp.path().join("devnet.toml");
+    std::fs::write(&spec, SPEC).expect("spec");
+    let dir = tmp.path().join("seven");
+    // Epochs of 12 snail blocks: elected committees keep four distinct members.
+    let (l, _) = start_devnet(
+        &spec,
+        &dir,
+        7,
+        &["--nodes", "7", "--committee", "4", "--epoch-length", "12"],
+    );
+    let token = l.token();
+    let list = nodes(&l, &token);
+    assert_eq!(list.len(), 7);
+    let mut pids: Vec<u32> = list.iter().map(pid_of).collect();
+    pids.push(l.pid());
+    let feed_url = format!("{}/feed", l.url.replace("http://", "ws://"));
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (seen, rotated) = rt.block_on(async {
+        let (mut ws, _) = tokio_tungstenite::connect_async(&feed_url)
+            .await
+            .expect("connect to /feed");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(180);
+        let mut frames = Vec::new();
+        let mut seen = BTreeSet::new();
+        let mut rotated = BTreeSet::new();
+        while seen.len() < 7 || rotated.len() < 2 {
+            let msg = match tokio::time::timeout_at(deadline, ws.next()).await {
+                Ok(Some(Ok(Message::Text(t)))) => t,
+                Ok(Some(Ok(_))) => continue,
+                other => panic!(
+                    "feed ended or timed out ({other:?}); nodes with events {seen:?}, rotations to epochs {rotated:?}\n{}",
+                    l.logs()
+                ),
+            };
+            let m: FeedMessage = serde_json::from_str(msg.as_str())
+                .unwrap_or_else(|e| panic!("bad frame {msg}: {e}"));
+            match (frames.len(), &m) {
+                (0, FeedMessage::Hello { .. }) => {}
+                (0, other) => panic!("first frame is not hello: {other:?}"),
+                (1, FeedMessage::Snapshot { nodes, .. }) => {
+                    let names: Vec<&str> = nodes.iter().map(|n| n.name.as_str()).collect();
+                    assert_eq!(
+                        names,
+                        (0..7).map(|i| format!("node-{i}")).collect::<Vec<_>>(),
+                        "snapshot"
+                    );
+                }
+                (1, other) => panic!("second frame is not the snapshot: {other:?}"),
+                (_, FeedMessage::Events { events }) => {
+                    for e in events {
+                        seen.insert(e.node.clone());
+                        if let NodeEvent::RotationDone { epoch, .. } = e.event {
+                            rotated.insert(epoch);
+                        }
+                    }
+                }
+                _ => {}
+            }
+            frames.push(());
+        }
+        (seen, rotated)
+    });
+    assert_eq!(seen.len(), 7, "{seen:?}");
+    assert!(rotated.len() >= 2, "{rotated:?}");
+
+    // `devnet down`: the launcher stops every node and exits.
+    let out = Command::new(DEVNET)
+        .arg("down")
+        .arg("--dir")
+        .arg(&dir)
+        .output()
+        .expect("devnet down");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(&format!("the launcher (pid {})", l.pid()))
+            && stdout.contains("stopped its nodes and exited"),
+        "{stdout}"
+    );
+    for pid in &pids {
+        assert!(!alive(*pid), "pid {pid} still alive after devnet down");
+    }
+    let left = processes_mentioning(&dir.display().to_string());
+    assert!(left.is_empty(), "processes of the devnet left: {left:?}");
+    assert!(!dir.join("devnet.pid").exists());
+    // Nothing left to stop.
+    let out = Command::new(DEVNET)
+        .arg("down")
+        .arg("--dir")
+        .arg(&dir)
+        .output()
+        .expect("devnet down again");
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("no launcher is running"),
+        "{out:?}"
+    );
+    drop(l);
 }

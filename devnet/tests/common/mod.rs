@@ -206,6 +206,11 @@ impl Launcher {
         }
     }
 
+    /// The launcher's pid.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn output(&self) -> String {
         self.out.lock().expect("lock").join("\n")
     }
@@ -242,6 +247,11 @@ impl Launcher {
             );
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// The launcher's exit status, once it has exited.
+    pub fn exit_status(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
     }
 
     pub fn token(&self) -> String {

@@ -46,6 +46,9 @@ pub enum StartError {
     /// Building the transport or a behaviour failed.
     #[error("building the libp2p swarm: {0}")]
     Build(String),
+    /// Reading the system's DNS configuration (`/etc/resolv.conf`) failed.
+    #[error("reading the system DNS configuration: {0}")]
+    Dns(String),
     /// Listening on an address failed.
     #[error("listening on {addr}: {reason}")]
     Listen {

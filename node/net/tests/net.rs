@@ -489,3 +489,29 @@ async fn signed_gossip_from_a_rogue_peer_is_penalised() {
     driver.abort();
     node.handle.shutdown().await.expect("shutdown");
 }
+
+/// A bootnode named by host (`/dns4/localhost/…`, as `devnet export` writes with service names):
+/// the DNS transport resolves it (hickory reads /etc/hosts) and the nodes connect.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bootnode_by_dns_name_is_dialed() {
+    init_tracing();
+    let boot = TestNode::start(test_config(Vec::new()), key(0)).await;
+    let tcp = boot
+        .addr
+        .to_string()
+        .rsplit_once("/tcp/")
+        .map(|(_, p)| p.to_string())
+        .expect("tcp port in the listen address");
+    let by_name = format!("/dns4/localhost/tcp/{tcp}/p2p/{}", boot.peer);
+    let mut node = TestNode::start(test_config(vec![by_name.clone()]), key(1)).await;
+    let peer = boot.peer;
+    node.wait_for(
+        &format!("connection to {by_name}"),
+        DEADLINE,
+        |ev| match ev {
+            NetEvent::PeerConnected { peer: p, .. } if *p == peer => Some(()),
+            _ => None,
+        },
+    )
+    .await;
+}

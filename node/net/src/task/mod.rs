@@ -33,6 +33,41 @@ const COMMAND_BUFFER: usize = 1024;
 /// A gossipsub score drop larger than this between checks counts as a strike.
 const SCORE_DROP: f64 = 1.0;
 
+/// The swarm: TCP + noise + yamux, with DNS resolution of `/dns`, `/dns4` and `/dns6`
+/// addresses (bootnodes by host name, e.g. a container's service name) when `dns` is set.
+fn build_swarm(
+    key: Keypair,
+    cfg: &ValidConfig,
+    idle: Duration,
+    dns: bool,
+) -> Result<Swarm<Behaviour>, StartError> {
+    let tcp = libp2p::SwarmBuilder::with_existing_identity(key)
+        .with_tokio()
+        .with_tcp(
+            tcp::Config::default().nodelay(true),
+            noise::Config::new,
+            yamux::Config::default,
+        )
+        .map_err(|e| StartError::Build(format!("tcp/noise/yamux: {e}")))?;
+    let behaviour = |key: &Keypair| {
+        behaviour::build(key, cfg).map_err(Box::<dyn std::error::Error + Send + Sync>::from)
+    };
+    let config = |c: libp2p::swarm::Config| c.with_idle_connection_timeout(idle);
+    Ok(if dns {
+        tcp.with_dns()
+            .map_err(|e| StartError::Dns(e.to_string()))?
+            .with_behaviour(behaviour)
+            .map_err(|e| StartError::Build(e.to_string()))?
+            .with_swarm_config(config)
+            .build()
+    } else {
+        tcp.with_behaviour(behaviour)
+            .map_err(|e| StartError::Build(e.to_string()))?
+            .with_swarm_config(config)
+            .build()
+    })
+}
+
 /// Entry point: builds and spawns the network task.
 #[derive(Debug)]
 pub struct Network;
@@ -54,21 +89,16 @@ impl Network {
         let cfg = config.validate()?;
         let local = key.public().to_peer_id();
         let idle = Duration::from_secs(cfg.raw.idle_timeout_secs);
-        let mut swarm = libp2p::SwarmBuilder::with_existing_identity(key)
-            .with_tokio()
-            .with_tcp(
-                tcp::Config::default().nodelay(true),
-                noise::Config::new,
-                yamux::Config::default,
-            )
-            .map_err(|e| StartError::Build(format!("tcp/noise/yamux: {e}")))?
-            .with_behaviour(|key| {
-                behaviour::build(key, &cfg)
-                    .map_err(Box::<dyn std::error::Error + Send + Sync>::from)
-            })
-            .map_err(|e| StartError::Build(e.to_string()))?
-            .with_swarm_config(|c| c.with_idle_connection_timeout(idle))
-            .build();
+        let mut swarm = match build_swarm(key.clone(), &cfg, idle, true) {
+            Ok(s) => s,
+            Err(StartError::Dns(e)) => {
+                // Without a resolver only /ip4 and /ip6 addresses can be dialed (all a local
+                // devnet uses); /dns4 bootnodes (containers, Kubernetes) need one.
+                warn!(error = %e, "no system DNS configuration: /dns addresses cannot be dialed");
+                build_swarm(key, &cfg, idle, false)?
+            }
+            Err(e) => return Err(e),
+        };
         for addr in &cfg.listen {
             swarm
                 .listen_on(addr.clone())
