@@ -156,8 +156,6 @@ pub enum NetEvent {
         bytes: Vec<u8>,
         /// Peer that forwarded it to us (the one to report and penalise).
         source: PeerId,
-        /// Peer that signed and published it.
-        author: Option<PeerId>,
         /// Message id for [`crate::NetworkHandle::report_validation`].
         id: MessageId,
     },

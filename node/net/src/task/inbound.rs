@@ -32,7 +32,6 @@ impl Task {
                 topic,
                 bytes: msg.data,
                 source,
-                author: msg.source,
                 id: MessageId(id.0),
             }),
             Err(reason) => {
