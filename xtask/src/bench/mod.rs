@@ -222,30 +222,65 @@ fn machine() -> Value {
     json!({"cores": cores, "loadavg_1m_at_start": load})
 }
 
-/// `cargo bench --locked -p PACKAGE --bench NAME` with `TC_BENCH_OUT`, output in the log; then
-/// its `<name>.json`.
+/// Build bench target NAME of PACKAGE with the release profile (`cargo bench` would use the
+/// `bench` profile: same settings, but a second build of every workspace crate), run it from the
+/// package's directory as `cargo bench` does, with `TC_BENCH_OUT` and its output in the log;
+/// then read its `<name>.json`.
 fn component(ctx: &Ctx, package: &str, name: &str, env: &[(&str, &str)]) -> Result<Value> {
     let log = ctx.log(name);
-    let file = std::fs::File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?;
-    let err = file.try_clone().map_err(|e| e.to_string())?;
     let path = ctx.out.join(format!("{name}.json"));
     let _ = std::fs::remove_file(&path);
     say(&format!(
-        "cargo bench -p {package} --bench {name} (log: {})",
+        "cargo bench -p {package} --bench {name} (release profile; log: {})",
         log.display()
     ));
-    let status = Command::new(cargo())
+    let built = std::process::Command::new(cargo())
         .current_dir(root())
-        .args(["bench", "--locked", "-p", package, "--bench", name])
+        .args([
+            "build",
+            "--release",
+            "--locked",
+            "-p",
+            package,
+            "--bench",
+            name,
+        ])
+        .args(["--message-format", "json-render-diagnostics"])
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot run cargo build: {e}"))?;
+    if !built.status.success() {
+        return Err(format!(
+            "building bench {name} of {package} failed ({})",
+            built.status
+        ));
+    }
+    let (exe, dir) = String::from_utf8_lossy(&built.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == name)
+        .find_map(|m| {
+            let exe = PathBuf::from(m["executable"].as_str()?);
+            let dir = Path::new(m["manifest_path"].as_str()?)
+                .parent()?
+                .to_path_buf();
+            Some((exe, dir))
+        })
+        .ok_or_else(|| format!("cargo build named no executable for bench {name}"))?;
+    let file = std::fs::File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?;
+    let err = file.try_clone().map_err(|e| e.to_string())?;
+    let status = Command::new(&exe)
+        .current_dir(dir)
+        .arg("--bench")
         .env("TC_BENCH_OUT", &ctx.out)
         .envs(env.iter().copied())
         .stdout(file)
         .stderr(err)
         .status()
-        .map_err(|e| format!("cannot run cargo bench: {e}"))?;
+        .map_err(|e| format!("cannot run {}: {e}", exe.display()))?;
     if !status.success() {
         return Err(format!(
-            "cargo bench -p {package} --bench {name} failed ({status}):\n{}",
+            "bench {name} of {package} failed ({status}):\n{}",
             procs::tail(&log, 15)
         ));
     }
@@ -339,6 +374,8 @@ pub(crate) struct Load {
     pub(crate) rate: Option<u32>,
     pub(crate) txs: usize,
     pub(crate) max_fee_gwei: f64,
+    /// Transactions per JSON-RPC batch at max rate (1 = one request per transaction).
+    pub(crate) batch: usize,
 }
 
 /// Run `devnet load` against `url`; rows `<system>_<kind>_<1000|max>_…`.
@@ -359,7 +396,9 @@ pub(crate) fn load(ctx: &Ctx, section: &str, system: &str, url: &str, l: &Load) 
         .arg(&json_path);
     match l.rate {
         Some(r) => cmd.args(["--rate", &r.to_string(), "--workers", "8"]),
-        None => cmd.args(["--max", "--batch", "500", "--workers", "4"]),
+        None => cmd
+            .args(["--max", "--batch", &l.batch.to_string(), "--workers"])
+            .arg(if l.batch == 1 { "8" } else { "4" }),
     };
     say(&format!("{name}: devnet load {} txs", l.txs));
     let status = std::fs::File::create(&log)
@@ -367,7 +406,14 @@ pub(crate) fn load(ctx: &Ctx, section: &str, system: &str, url: &str, l: &Load) 
         .and_then(|(a, b)| cmd.stdout(a).stderr(b).status());
     let pace_note = match l.rate {
         Some(r) => format!("{} txs at {r} tx/s, 100 senders", l.txs),
-        None => format!("{} txs in JSON-RPC batches of 500, 100 senders", l.txs),
+        None if l.batch == 1 => format!(
+            "{} txs, one request each from 8 threads (batches are not kept in nonce order), 100 senders",
+            l.txs
+        ),
+        None => format!(
+            "{} txs in JSON-RPC batches of {}, 100 senders",
+            l.txs, l.batch
+        ),
     };
     let failed = |why: String| {
         let metric = match l.rate {
@@ -444,7 +490,7 @@ pub(crate) fn load(ctx: &Ctx, section: &str, system: &str, url: &str, l: &Load) 
 }
 
 /// The four load runs of sections (b) and (c) against one endpoint.
-pub(crate) fn workloads(rate_secs: usize, max_txs: usize, fee: f64) -> Vec<Load> {
+pub(crate) fn workloads(rate_secs: usize, max_txs: usize, fee: f64, batch: usize) -> Vec<Load> {
     let mut v = Vec::new();
     for kind in ["transfer", "bank"] {
         v.push(Load {
@@ -452,12 +498,14 @@ pub(crate) fn workloads(rate_secs: usize, max_txs: usize, fee: f64) -> Vec<Load>
             rate: Some(1_000),
             txs: 1_000 * rate_secs,
             max_fee_gwei: fee,
+            batch,
         });
         v.push(Load {
             kind,
             rate: None,
             txs: max_txs,
             max_fee_gwei: fee,
+            batch,
         });
     }
     v
@@ -552,7 +600,7 @@ fn devnet(ctx: &mut Ctx) -> Result<Vec<Row>> {
     );
     let mut d = start_devnet(ctx, "b", 4, DEVNET_SPEC)?;
     let mut rows = Vec::new();
-    for l in workloads(rate_secs, max_txs, 3.0) {
+    for l in workloads(rate_secs, max_txs, 3.0, 500) {
         d.proc.check_alive()?;
         let mut r = load(ctx, "b", "devnet", &d.url, &l);
         if let Some(first) = r.first_mut() {

@@ -85,9 +85,9 @@ impl Drop for Proc {
         if matches!(self.child.try_wait(), Ok(Some(_))) {
             return;
         }
-        // SIGINT lets the devnet launcher stop its nodes; the others exit on it too.
+        // SIGTERM: the devnet launcher stops its nodes on it; anvil, Hardhat and ganache exit.
         let _ = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
+            .args(["-TERM", &self.child.id().to_string()])
             .status();
         let deadline = Instant::now() + self.grace;
         while Instant::now() < deadline {
