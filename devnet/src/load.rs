@@ -720,20 +720,28 @@ fn poll(rpc: &Rpc, url: &str, mut next: u64, seen: &Mutex<Seen>, stop: &AtomicBo
         };
         let now = Instant::now();
         let mut s = lock(seen);
-        for (i, b) in blocks.into_iter().enumerate() {
+        // Heights up to the first one the endpoint could not give yet (some endpoints report a
+        // head before every block below it answers); the rest is fetched again next round.
+        let mut got = 0;
+        for b in blocks {
             let Ok(b) = b else { break };
             if !b.is_object() {
                 break;
             }
-            let h = next + i as u64;
+            let h = next + got;
             s.blocks.push(now);
             for t in b["transactions"].as_array().into_iter().flatten() {
                 if let Some(t) = t.as_str() {
                     s.txs.entry(t.to_string()).or_insert((now, h));
                 }
             }
+            got += 1;
         }
-        next = upto + 1;
+        drop(s);
+        if got == 0 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        next += got;
     }
 }
 
