@@ -17,14 +17,15 @@
 //!
 //! Run: `cargo bench -p tc-node --bench limit` (env `TC_BENCH_BLOCKS` measured blocks per
 //! workload, default 20; `TC_BENCH_QUICK=1` → 5).
+mod common;
+
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use alloy_eips::eip2718::Encodable2718 as _;
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use alloy_signer_local::PrivateKeySigner;
-use serde_json::{Value, json};
+use serde_json::json;
 use tc_exec::{BlockEnv, Mode, bank, execute_block};
 use tc_node::genesis::Genesis;
 use tc_node::keys::{TxParams, sign_eip1559};
@@ -42,26 +43,6 @@ struct Phases {
     recover: Duration,
     execute: Duration,
     commit: Duration,
-}
-
-fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-/// `$TC_BENCH_OUT`, else `<target dir>/bench` (the node binary is `<target>/<profile>/tc-node`).
-fn out_dir() -> anyhow::Result<PathBuf> {
-    if let Some(d) = std::env::var_os("TC_BENCH_OUT") {
-        return Ok(PathBuf::from(d));
-    }
-    let bin = PathBuf::from(env!("CARGO_BIN_EXE_tc-node"));
-    let target = bin
-        .parent()
-        .and_then(|p| p.parent())
-        .ok_or_else(|| anyhow::anyhow!("cannot place the target dir from {}", bin.display()))?;
-    Ok(target.join("bench"))
 }
 
 /// Raw signed EIP-1559 transactions: `rounds` blocks of one transaction per signer, nonces
@@ -159,7 +140,7 @@ fn rate(txs: usize, d: Duration) -> f64 {
 
 fn main() -> anyhow::Result<()> {
     let quick = std::env::var("TC_BENCH_QUICK").is_ok_and(|v| v == "1");
-    let rounds = env_or("TC_BENCH_BLOCKS", if quick { 5 } else { 20 }).max(1);
+    let rounds = common::env_or("TC_BENCH_BLOCKS", if quick { 5 } else { 20 }).max(1);
     let signers: Vec<PrivateKeySigner> = (0..BLOCK as u64)
         .map(|i| PrivateKeySigner::from_bytes(&keccak256(i.to_be_bytes())))
         .collect::<Result<_, _>>()?;
@@ -251,17 +232,10 @@ fn main() -> anyhow::Result<()> {
     for (m, v, u, n) in &rows {
         println!("{m:<28} {v:>12.0}  {u:<5} {n}");
     }
-    let out = out_dir()?;
-    std::fs::create_dir_all(&out)?;
-    let path = out.join("limit.json");
-    let json_rows: Vec<Value> = rows
-        .iter()
-        .map(|(m, v, u, n)| json!({"metric": m, "value": v, "unit": u, "note": n}))
-        .collect();
-    std::fs::write(
-        &path,
-        serde_json::to_string_pretty(&json!({"bench": "limit", "rows": json_rows}))?,
-    )?;
-    println!("wrote {}", path.display());
-    Ok(())
+    common::write_json(
+        "limit",
+        rows.iter()
+            .map(|(m, v, u, n)| json!({"metric": m, "value": v, "unit": u, "note": n}))
+            .collect(),
+    )
 }
