@@ -379,7 +379,15 @@ pub(crate) struct Load {
 }
 
 /// Run `devnet load` against `url`; rows `<system>_<kind>_<1000|max>_…`.
-pub(crate) fn load(ctx: &Ctx, section: &str, system: &str, url: &str, l: &Load) -> Vec<Row> {
+/// `commit_timeout_s`: how long to wait for the last commit after the last submission.
+pub(crate) fn load(
+    ctx: &Ctx,
+    section: &str,
+    system: &str,
+    url: &str,
+    l: &Load,
+    commit_timeout_s: u64,
+) -> Vec<Row> {
     let pace = l.rate.map_or("max".to_string(), |r| r.to_string());
     let name = format!("{system}_{}_{pace}", l.kind);
     let json_path = ctx.out.join("load").join(format!("{name}.json"));
@@ -388,9 +396,11 @@ pub(crate) fn load(ctx: &Ctx, section: &str, system: &str, url: &str, l: &Load) 
     let log = ctx.log(&format!("load_{name}"));
     let senders = "100";
     let mut cmd = Command::new(ctx.bin("devnet"));
+    cmd.env("RUST_BACKTRACE", "0");
     cmd.args(["load", "--rpc", url, "--kind", l.kind, "--txs"])
         .arg(l.txs.to_string())
-        .args(["--senders", senders, "--commit-timeout-s", "120"])
+        .args(["--senders", senders, "--commit-timeout-s"])
+        .arg(commit_timeout_s.to_string())
         .args(["--max-fee-gwei", &l.max_fee_gwei.to_string()])
         .arg("--json")
         .arg(&json_path);
@@ -425,10 +435,12 @@ pub(crate) fn load(ctx: &Ctx, section: &str, system: &str, url: &str, l: &Load) 
     let r = match (status, read_json(&json_path)) {
         (Ok(_), Ok(v)) => v,
         (Ok(s), Err(e)) => {
-            return failed(format!(
-                "devnet load failed ({s}): {} [{e}]",
-                procs::tail(&log, 3).replace('\n', " | ")
-            ));
+            let why = std::fs::read_to_string(&log)
+                .unwrap_or_default()
+                .lines()
+                .rfind(|l| l.starts_with("Error:"))
+                .map_or_else(|| e.clone(), str::to_owned);
+            return failed(format!("devnet load failed ({s}): {why}"));
         }
         (Err(e), _) => return failed(format!("cannot run devnet load: {e}")),
     };
@@ -602,7 +614,7 @@ fn devnet(ctx: &mut Ctx) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
     for l in workloads(rate_secs, max_txs, 3.0, 500) {
         d.proc.check_alive()?;
-        let mut r = load(ctx, "b", "devnet", &d.url, &l);
+        let mut r = load(ctx, "b", "devnet", &d.url, &l, 120);
         if let Some(first) = r.first_mut() {
             first.note = format!(
                 "4 nodes, committee 4, block interval 2 ms, via the launcher; {}",
