@@ -498,6 +498,17 @@ pub(crate) fn load(
         }
         rows.push(row);
     }
+    if lost > 0 {
+        // A throughput or latency of only the committed part would flatter the endpoint.
+        for row in &mut rows {
+            if let Some(v) = row.value.take() {
+                row.note.push_str(&format!(
+                    " — {} withheld: not every transaction committed",
+                    report::num(v)
+                ));
+            }
+        }
+    }
     rows
 }
 
