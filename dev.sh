@@ -3,7 +3,7 @@
 #
 #   ./dev.sh up [--fresh]   build and start the local devnet (7 nodes, committee of 4; devnet up --help)
 #   ./dev.sh test           run the whole test suite (what CI runs)
-#   ./dev.sh bench          run the benchmarks and print their figures
+#   ./dev.sh bench [--quick] [--only SECTION,...]   issue #9's benchmark: one table + summary.json
 #
 # Each command first installs what it needs (Debian packages via apt-get) or says exactly
 # what is missing.
@@ -50,13 +50,18 @@ ensure_dashboard_toolchain() {
   cargo xtask dashboard-toolchain
 }
 
-ensure_node() {
+# Node.js and npm (Debian packages) for the JS clients and the bench's other devnets.
+ensure_node_runtime() {
   if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-    command -v apt-get >/dev/null || die "Node.js and npm are needed for the real-client tests (ethers, viem): install them"
+    command -v apt-get >/dev/null || die "Node.js and npm are needed ($1): install them"
     say "installing Node.js and npm (Debian packages)"
     local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
     $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nodejs npm >/dev/null
   fi
+}
+
+ensure_node() {
+  ensure_node_runtime "the real-client tests: ethers, viem"
   say "installing JS test clients (npm ci in e2e/js)"
   npm ci --prefix e2e/js --no-audit --no-fund --loglevel=error >/dev/null
 }
@@ -111,13 +116,15 @@ cmd_test() {
   cargo clippy --locked -p tc-dashboard --target wasm32-unknown-unknown -- -D warnings
 }
 
+# One table of issue #9's figures (cargo xtask bench; --quick, --only, --out go to it). The
+# micro-benchmarks (cargo bench -p tc-exec / tc-storage / tc-consensus, --bench mempool) are
+# separate.
 cmd_bench() {
   ensure_packages; ensure_rust
-  cargo bench --locked -p tc-exec
-  cargo bench --locked -p tc-node --bench mempool
-  cargo bench --locked -p tc-storage
-  cargo bench --locked -p tc-consensus
-  cargo bench --locked -p tc-devnet --bench launcher
+  ensure_node_runtime "the bench's anvil, Hardhat and ganache"
+  say "installing anvil, Hardhat and ganache (npm ci in e2e/bench)"
+  npm ci --prefix e2e/bench --no-audit --no-fund --loglevel=error >/dev/null
+  cargo xtask bench "$@"
 }
 
 case "${1:-}" in

@@ -62,6 +62,11 @@ pub struct LoadSpec {
     pub commit_timeout: Duration,
     /// Seeds the choice of Bank transfer recipients.
     pub seed: u64,
+    /// EIP-1559 max fee per gas of every transaction, wei (default 3 gwei; raise it for an
+    /// endpoint whose base fee is higher).
+    pub max_fee_per_gas: u128,
+    /// EIP-1559 priority fee per gas, wei (default 1 gwei; at most `max_fee_per_gas`).
+    pub max_priority_fee_per_gas: u128,
 }
 
 impl Default for LoadSpec {
@@ -74,6 +79,8 @@ impl Default for LoadSpec {
             workers: 4,
             commit_timeout: Duration::from_secs(60),
             seed: 1,
+            max_fee_per_gas: DEFAULT_MAX_FEE,
+            max_priority_fee_per_gas: DEFAULT_TIP,
         }
     }
 }
@@ -280,13 +287,17 @@ struct Signed {
 
 /// Where the load sends the non-Bank transfers.
 pub const SINK: Address = Address::repeat_byte(0x77);
-const GAS_PRICE: u128 = 3_000_000_000;
-const TIP: u128 = 1_000_000_000;
+/// Default [`LoadSpec::max_fee_per_gas`]: 3 gwei.
+pub const DEFAULT_MAX_FEE: u128 = 3_000_000_000;
+/// Default [`LoadSpec::max_priority_fee_per_gas`]: 1 gwei.
+pub const DEFAULT_TIP: u128 = 1_000_000_000;
 
 struct Chain<'a> {
     rpc: &'a Rpc,
     url: &'a str,
     chain_id: u64,
+    max_fee: u128,
+    tip: u128,
 }
 
 impl Chain<'_> {
@@ -308,8 +319,8 @@ impl Chain<'_> {
                 value,
                 input,
                 gas_limit,
-                max_fee_per_gas: GAS_PRICE,
-                max_priority_fee_per_gas: TIP,
+                max_fee_per_gas: self.max_fee,
+                max_priority_fee_per_gas: self.tip,
             },
         )
         .map_err(|e| LoadError::Setup(e.to_string()))?;
@@ -374,12 +385,20 @@ pub fn run(urls: &[String], spec: &LoadSpec) -> Result<LoadReport, LoadError> {
         Pace::Max { batch: 0 } => return Err(LoadError::Spec("batch must be at least 1".into())),
         _ => {}
     }
+    if spec.max_fee_per_gas == 0 || spec.max_priority_fee_per_gas > spec.max_fee_per_gas {
+        return Err(LoadError::Spec(format!(
+            "max fee per gas = {} wei, priority fee = {} wei (expected 0 < priority fee ≤ max fee)",
+            spec.max_fee_per_gas, spec.max_priority_fee_per_gas
+        )));
+    }
     let rpc = Rpc::new();
     let url = urls[0].as_str();
     let chain = Chain {
         rpc: &rpc,
         url,
         chain_id: rpc.u64_of(url, "eth_chainId", json!([]))?,
+        max_fee: spec.max_fee_per_gas,
+        tip: spec.max_priority_fee_per_gas,
     };
     let signers = dev_signers(spec.senders).map_err(|e| LoadError::Setup(e.to_string()))?;
     let addrs: Vec<Address> = signers.iter().map(|s| s.address()).collect();
@@ -701,20 +720,28 @@ fn poll(rpc: &Rpc, url: &str, mut next: u64, seen: &Mutex<Seen>, stop: &AtomicBo
         };
         let now = Instant::now();
         let mut s = lock(seen);
-        for (i, b) in blocks.into_iter().enumerate() {
+        // Heights up to the first one the endpoint could not give yet (some endpoints report a
+        // head before every block below it answers); the rest is fetched again next round.
+        let mut got = 0;
+        for b in blocks {
             let Ok(b) = b else { break };
             if !b.is_object() {
                 break;
             }
-            let h = next + i as u64;
+            let h = next + got;
             s.blocks.push(now);
             for t in b["transactions"].as_array().into_iter().flatten() {
                 if let Some(t) = t.as_str() {
                     s.txs.entry(t.to_string()).or_insert((now, h));
                 }
             }
+            got += 1;
         }
-        next = upto + 1;
+        drop(s);
+        if got == 0 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        next += got;
     }
 }
 
@@ -753,6 +780,13 @@ mod tests {
                     ..Default::default()
                 },
                 "batch",
+            ),
+            (
+                LoadSpec {
+                    max_priority_fee_per_gas: 5_000_000_000,
+                    ..Default::default()
+                },
+                "priority fee = 5000000000 wei",
             ),
         ] {
             let e = run(&urls, &spec)

@@ -160,9 +160,24 @@ struct LoadArgs {
     /// Seed for Bank transfer recipients.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// EIP-1559 max fee per gas, gwei (raise it when the endpoint's base fee is higher).
+    #[arg(long, default_value_t = 3.0)]
+    max_fee_gwei: f64,
+    /// EIP-1559 priority fee per gas, gwei (at most --max-fee-gwei).
+    #[arg(long, default_value_t = 1.0)]
+    tip_gwei: f64,
     /// Also write the report as JSON here.
     #[arg(long)]
     json: Option<PathBuf>,
+}
+
+/// `gwei` (finite, ≥ 0, flag named in the error) in wei.
+fn gwei_to_wei(flag: &str, gwei: f64) -> anyhow::Result<u128> {
+    anyhow::ensure!(
+        gwei.is_finite() && (0.0..=1e12).contains(&gwei),
+        "{flag} {gwei}: expected a number of gwei between 0 and 1e12"
+    );
+    Ok((gwei * 1e9).round() as u128)
 }
 
 fn load(a: LoadArgs) -> anyhow::Result<()> {
@@ -184,6 +199,8 @@ fn load(a: LoadArgs) -> anyhow::Result<()> {
         workers: a.workers,
         commit_timeout: std::time::Duration::from_secs(a.commit_timeout_s),
         seed: a.seed,
+        max_fee_per_gas: gwei_to_wei("--max-fee-gwei", a.max_fee_gwei)?,
+        max_priority_fee_per_gas: gwei_to_wei("--tip-gwei", a.tip_gwei)?,
     };
     let r = tc_devnet::load::run(&a.rpc, &spec)?;
     println!(

@@ -25,6 +25,7 @@ fn transfer_and_bank_loads_commit_everything() {
             workers: 3,
             commit_timeout: Duration::from_secs(60),
             seed: 7,
+            ..Default::default()
         };
         let r = run(&urls, &spec).unwrap_or_else(|e| panic!("{kind:?} {pace:?}: {e}"));
         assert_eq!(r.chain_id, 1337);

@@ -6,7 +6,8 @@
 //!
 //! Run: `cargo bench -p tc-node --bench api` (env `TC_BENCH_CLIENTS`, default 8;
 //! `TC_BENCH_SECS` per measurement, default 5; `TC_BENCH_BLOCKS` before measuring, default 200).
-use std::path::PathBuf;
+mod common;
+
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,13 +21,6 @@ impl Drop for Proc {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 fn post(agent: &ureq::Agent, url: &str, body: &Value) -> anyhow::Result<Value> {
@@ -85,23 +79,10 @@ fn drive(
     Ok((all.len() as f64 / took, all))
 }
 
-/// `$TC_BENCH_OUT`, else `<target dir>/bench` (the node binary is `<target>/<profile>/tc-node`).
-fn out_dir() -> anyhow::Result<PathBuf> {
-    if let Some(d) = std::env::var_os("TC_BENCH_OUT") {
-        return Ok(PathBuf::from(d));
-    }
-    let bin = PathBuf::from(env!("CARGO_BIN_EXE_tc-node"));
-    let target = bin
-        .parent()
-        .and_then(|p| p.parent())
-        .ok_or_else(|| anyhow::anyhow!("cannot place the target dir from {}", bin.display()))?;
-    Ok(target.join("bench"))
-}
-
 fn main() -> anyhow::Result<()> {
-    let clients = env_or("TC_BENCH_CLIENTS", 8).max(1);
-    let secs = env_or("TC_BENCH_SECS", 5).max(1);
-    let blocks = env_or("TC_BENCH_BLOCKS", 200).max(1);
+    let clients = common::env_or("TC_BENCH_CLIENTS", 8).max(1);
+    let secs = common::env_or("TC_BENCH_SECS", 5).max(1);
+    let blocks = common::env_or("TC_BENCH_BLOCKS", 200).max(1);
     let bin = env!("CARGO_BIN_EXE_tc-node");
     let dir = tempfile::tempdir()?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
@@ -245,17 +226,10 @@ fn main() -> anyhow::Result<()> {
     for (m, v, u) in &rows {
         println!("{m:<22} {v:>12.2}  {u}");
     }
-    let out = out_dir()?;
-    std::fs::create_dir_all(&out)?;
-    let path = out.join("api.json");
-    let json_rows: Vec<Value> = rows
-        .iter()
-        .map(|(m, v, u)| json!({"metric": m, "value": v, "unit": u, "note": note}))
-        .collect();
-    std::fs::write(
-        &path,
-        serde_json::to_string_pretty(&json!({"bench": "api", "rows": json_rows}))?,
-    )?;
-    println!("wrote {}", path.display());
-    Ok(())
+    common::write_json(
+        "api",
+        rows.iter()
+            .map(|(m, v, u)| json!({"metric": m, "value": v, "unit": u, "note": note}))
+            .collect(),
+    )
 }

@@ -10,11 +10,15 @@
 //!   and `wasm-bindgen-cli` at exactly the `wasm-bindgen` version in Cargo.lock, installed
 //!   into `$CARGO_HOME/bin` when missing or different (the CLI and the library must match).
 //!
+//! - `bench [--quick] [--only SECTION,...] [--out DIR]` — issue #9's benchmark in one command:
+//!   one table and `<out>/summary.json` (see `bench/mod.rs`).
+//!
 //! cargo-leptos and trunk are not used: they download tools from GitHub at run time.
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
+mod bench;
 mod lock;
 
 const TARGET: &str = "wasm32-unknown-unknown";
@@ -26,8 +30,9 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("dashboard") => dashboard(&args[1..]),
         Some("dashboard-toolchain") => toolchain().map(|_| ()),
+        Some("bench") => bench::bench(&args[1..]),
         _ => Err(
-            "usage: cargo xtask dashboard [--release] [--out DIR]\n       cargo xtask dashboard-toolchain"
+            "usage: cargo xtask dashboard [--release] [--out DIR]\n       cargo xtask dashboard-toolchain\n       cargo xtask bench [--quick] [--only SECTION,...] [--out DIR]"
                 .into(),
         ),
     };
