@@ -20,6 +20,7 @@ pub(super) async fn run(l: &LoadSection, url: &str, seed: u64, drain_s: f64) -> 
         workers: l.accounts.clamp(1, 4),
         commit_timeout: Duration::from_secs_f64(drain_s.max(1.0)),
         seed,
+        ..LoadSpec::default()
     };
     match run_async(vec![url.to_string()], spec).await {
         Ok(r) => LoadOutcome {

@@ -612,7 +612,7 @@ pub(crate) fn start_devnet(ctx: &Ctx, name: &str, nodes: u16, spec: &str) -> Res
 }
 
 /// Section (b) settings: a 4-member committee answering fast.
-const DEVNET_SPEC: &str = "nodes = 4\ncommittee = 4\n\n[chain]\n# One long epoch: steady state (rotations are section d).\nepoch_length = 1000\n\n[consensus]\nblock_interval_ms = 2\nempty_block_interval_ms = 20\n\n[launcher]\nnode_log_level = \"warn\"\n";
+const DEVNET_SPEC: &str = "nodes = 4\ncommittee = 4\n\n[chain]\n# One long epoch: steady state (rotations are section d). A wide switch margin: the fast\n# chain may run that far ahead of the snail chain's last checkpoint (with the default 24 a\n# 2 ms block interval exhausts it in a blink and then waits for snail blocks).\nepoch_length = 1000\nswitch_margin = 100000\n\n[consensus]\nblock_interval_ms = 2\nempty_block_interval_ms = 20\n\n[launcher]\nnode_log_level = \"warn\"\n";
 
 fn devnet(ctx: &mut Ctx) -> Result<Vec<Row>> {
     let (rate_secs, max_txs) = if ctx.quick { (3, 5_000) } else { (10, 30_000) };
