@@ -36,7 +36,13 @@ async fn total_loss_drops_everything_from_that_peer_and_clearing_restores() {
     let (a, b) = (nodes[0].peer, nodes[1].peer);
     nodes[1]
         .handle
-        .shape_link(a, LinkShape { loss: 1.0, delay_ms: 0 })
+        .shape_link(
+            a,
+            LinkShape {
+                loss: 1.0,
+                delay_ms: 0,
+            },
+        )
         .await
         .expect("shape");
 
@@ -74,9 +80,15 @@ async fn total_loss_drops_everything_from_that_peer_and_clearing_restores() {
             _ => None,
         })
         .await;
-    assert!(seen.is_empty(), "nothing from A may arrive and A is not penalised: {seen:?}");
+    assert!(
+        seen.is_empty(),
+        "nothing from A may arrive and A is not penalised: {seen:?}"
+    );
     let peers = nodes[1].handle.peers().await.expect("peers");
-    assert!(peers.iter().any(|p| p.id == a), "the link stays up: {peers:?}");
+    assert!(
+        peers.iter().any(|p| p.id == a),
+        "the link stays up: {peers:?}"
+    );
 
     // B -> A is not shaped.
     nodes[1]
@@ -130,7 +142,10 @@ async fn delay_holds_messages_back_in_order_and_clearing_restores() {
     let delay = Duration::from_millis(200);
     nodes[1]
         .handle
-        .shape_all_links(LinkShape { loss: 0.0, delay_ms: 200 })
+        .shape_all_links(LinkShape {
+            loss: 0.0,
+            delay_ms: 200,
+        })
         .await
         .expect("shape");
 
@@ -156,7 +171,11 @@ async fn delay_holds_messages_back_in_order_and_clearing_restores() {
             })
             .await;
         assert_eq!(bytes, vec![b'c', i], "per-peer order is kept");
-        assert!(at - sent >= delay, "message {i} arrived after {:?}", at - sent);
+        assert!(
+            at - sent >= delay,
+            "message {i} arrived after {:?}",
+            at - sent
+        );
     }
 
     // Gossip and sync are delayed too; the sync answer still reaches A.
@@ -191,7 +210,11 @@ async fn delay_holds_messages_back_in_order_and_clearing_restores() {
             _ => None,
         })
         .await;
-    assert!(at - sent >= delay, "sync request arrived after {:?}", at - sent);
+    assert!(
+        at - sent >= delay,
+        "sync request arrived after {:?}",
+        at - sent
+    );
     nodes[1]
         .handle
         .respond(channel, b"answer".to_vec())
@@ -230,13 +253,28 @@ async fn out_of_range_shapes_are_refused() {
     let nodes = cluster(1, |_, _| {}).await;
     let h = &nodes[0].handle;
     for bad in [
-        LinkShape { loss: 1.5, delay_ms: 0 },
-        LinkShape { loss: -0.1, delay_ms: 0 },
-        LinkShape { loss: f64::NAN, delay_ms: 0 },
-        LinkShape { loss: 0.0, delay_ms: LinkShape::MAX_DELAY_MS + 1 },
+        LinkShape {
+            loss: 1.5,
+            delay_ms: 0,
+        },
+        LinkShape {
+            loss: -0.1,
+            delay_ms: 0,
+        },
+        LinkShape {
+            loss: f64::NAN,
+            delay_ms: 0,
+        },
+        LinkShape {
+            loss: 0.0,
+            delay_ms: LinkShape::MAX_DELAY_MS + 1,
+        },
     ] {
         let r = h.shape_all_links(bad).await;
-        assert!(matches!(r, Err(NetError::InvalidShape(_))), "{bad:?}: {r:?}");
+        assert!(
+            matches!(r, Err(NetError::InvalidShape(_))),
+            "{bad:?}: {r:?}"
+        );
     }
     h.shutdown().await.expect("shutdown");
 }

@@ -120,23 +120,52 @@ mod tests {
     async fn same_seed_same_drops_and_order_kept() {
         let local = PeerId::random();
         let from = PeerId::random();
-        let pattern = |s: &mut Shaper| (0..200).map(|_| s.fate(&from) == Fate::Drop).collect::<Vec<_>>();
+        let pattern = |s: &mut Shaper| {
+            (0..200)
+                .map(|_| s.fate(&from) == Fate::Drop)
+                .collect::<Vec<_>>()
+        };
         let mut a = Shaper::new(&local);
         let mut b = Shaper::new(&local);
-        a.set(None, LinkShape { loss: 0.3, delay_ms: 0 });
-        b.set(None, LinkShape { loss: 0.3, delay_ms: 0 });
+        a.set(
+            None,
+            LinkShape {
+                loss: 0.3,
+                delay_ms: 0,
+            },
+        );
+        b.set(
+            None,
+            LinkShape {
+                loss: 0.3,
+                delay_ms: 0,
+            },
+        );
         let (pa, pb) = (pattern(&mut a), pattern(&mut b));
         assert_eq!(pa, pb);
         let drops = pa.iter().filter(|d| **d).count();
-        assert!((20..=100).contains(&drops), "{drops} of 200 dropped at loss 0.3");
+        assert!(
+            (20..=100).contains(&drops),
+            "{drops} of 200 dropped at loss 0.3"
+        );
 
         // Shrinking the delay never lets a later message overtake an earlier one.
         let mut s = Shaper::new(&local);
-        s.set(Some(from), LinkShape { loss: 0.0, delay_ms: 500 });
-        let Fate::At(first) = s.fate(&from) else { panic!("expected a delay") };
+        s.set(
+            Some(from),
+            LinkShape {
+                loss: 0.0,
+                delay_ms: 500,
+            },
+        );
+        let Fate::At(first) = s.fate(&from) else {
+            panic!("expected a delay")
+        };
         s.set(Some(from), LinkShape::NONE);
         s.delay(from, first, NetEvent::PeerDisconnected { peer: from });
-        let Fate::At(second) = s.fate(&from) else { panic!("order must hold") };
+        let Fate::At(second) = s.fate(&from) else {
+            panic!("order must hold")
+        };
         assert!(second >= first);
         // Another peer is not held back.
         assert_eq!(s.fate(&PeerId::random()), Fate::Deliver);
