@@ -11,7 +11,9 @@
 //! - `POST /admin/network/partition`      `{"groups":[["node-0"],["node-1","node-2"]]}`: every node
 //!   blocks the nodes outside its group (unlisted nodes form one more group)
 //! - `POST /admin/network/heal`           every node lets every other node in again
-//! - `POST /admin/network/link`           per-link loss / delay: 501 (no `sch_netem` here)
+//! - `POST /admin/network/link`           `{"nodes":[0,"node-2"] or "all","loss":0.1,"delay_ms":50}`:
+//!   userspace loss/delay on every link of those nodes, both directions (`nodes` defaults to
+//!   all; `loss 0, delay_ms 0` clears); not kernel netem, see docs/devnet.md
 //!
 //! The dashboard's session token ([`AdminState::session`]) is accepted too, but only from a
 //! same-origin page on a loopback host name: see [`session_request_ok`] and docs/devnet.md
@@ -221,6 +223,18 @@ struct PartitionBody {
     groups: Vec<Vec<String>>,
 }
 
+/// `POST /admin/network/link` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LinkBody {
+    #[serde(default)]
+    nodes: Option<serde_json::Value>,
+    loss: f64,
+    delay_ms: u64,
+}
+
+const LINK_EXAMPLE: &str = r#"{"nodes":"all","loss":0.1,"delay_ms":50}"#;
+
 const PARTITION_EXAMPLE: &str = r#"{"groups":[["node-0","node-1"],["node-2","node-3","node-4"]]}"#;
 
 fn report(r: NetworkReport) -> Response {
@@ -233,7 +247,8 @@ fn report(r: NetworkReport) -> Response {
 }
 
 async fn network_state(State(st): State<AdminState>) -> Response {
-    Json(json!({"partition": st.sup.partition_groups()})).into_response()
+    Json(json!({"partition": st.sup.partition_groups(), "link": st.sup.link_plan()}))
+        .into_response()
 }
 
 async fn network(
@@ -258,10 +273,34 @@ async fn network(
             }
         }
         "heal" => report(st.sup.heal().await),
-        "link" => error(
-            StatusCode::NOT_IMPLEMENTED,
-            "per-link loss and delay are not implemented: they need tc netem, and this kernel has no sch_netem (`tc qdisc add dev lo root netem delay 1ms` fails with \"Specified qdisc kind is unknown\"); partition and heal work (see docs/devnet.md)",
-        ),
+        "link" => {
+            let b = match serde_json::from_slice::<LinkBody>(&body) {
+                Ok(b) => b,
+                Err(e) => {
+                    return error(
+                        StatusCode::BAD_REQUEST,
+                        format!("invalid link body: {e}; expected e.g. {LINK_EXAMPLE}"),
+                    );
+                }
+            };
+            let nodes = match b.nodes {
+                None => None,
+                Some(serde_json::Value::String(s)) if s == "all" => None,
+                Some(serde_json::Value::Array(list)) => Some(list),
+                Some(other) => {
+                    return error(
+                        StatusCode::BAD_REQUEST,
+                        format!(
+                            "invalid link body: nodes must be \"all\" or a list of node indices or names, got {other}"
+                        ),
+                    );
+                }
+            };
+            match st.sup.link(nodes, b.loss, b.delay_ms).await {
+                Ok(r) => report(r),
+                Err(e) => op_result(Err(e)),
+            }
+        }
         other => error(
             StatusCode::NOT_FOUND,
             format!("unknown network operation {other:?}: use partition, heal or link"),

@@ -299,12 +299,36 @@ mod tests {
             "{b}"
         );
         let (s, b) = call(&app, "POST", "/admin/network/link", auth).await;
-        assert_eq!(s, 501);
-        assert!(b.contains("sch_netem"), "{b}");
+        assert_eq!(s, 400, "{b}");
+        assert!(b.contains("invalid link body"), "{b}");
+        for (body, needle) in [
+            (
+                r#"{"nodes":[9],"loss":0.1,"delay_ms":5}"#,
+                "nodes[0]: no node with index 9",
+            ),
+            (
+                r#"{"nodes":["node-7"],"loss":0.1,"delay_ms":5}"#,
+                "nodes[0]: no node",
+            ),
+            (r#"{"nodes":[],"loss":0.1,"delay_ms":5}"#, "nodes is empty"),
+            (
+                r#"{"nodes":"some","loss":0.1,"delay_ms":5}"#,
+                "nodes must be",
+            ),
+            (r#"{"loss":2,"delay_ms":5}"#, "loss must be a probability"),
+            (
+                r#"{"loss":0.1,"delay_ms":5,"jitter":1}"#,
+                "unknown field `jitter`",
+            ),
+        ] {
+            let (s, b) = send(&app, "POST", "/admin/network/link", auth, body).await;
+            assert_eq!(s, 400, "{body}: {b}");
+            assert!(b.contains(needle), "{body}: {b}");
+        }
         assert_eq!(call(&app, "POST", "/admin/network/jam", auth).await.0, 404);
         assert_eq!(
             call(&app, "GET", "/admin/network", auth).await,
-            (200, r#"{"partition":null}"#.into())
+            (200, r#"{"link":null,"partition":null}"#.into())
         );
         let (s, b) = call(&app, "POST", "/admin/network/heal", auth).await;
         assert_eq!(s, 200, "{b}");

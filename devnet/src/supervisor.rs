@@ -171,6 +171,8 @@ struct State {
     shutting_down: bool,
     /// The current partition (`None`: everyone may connect to everyone).
     partition: Option<faults::Partition>,
+    /// The current link shaping (`None` or a clear: no node shapes anything).
+    link: Option<faults::LinkPlan>,
 }
 
 #[derive(Debug)]
@@ -311,7 +313,7 @@ impl Supervisor {
         }
         st.generation += 1;
         let generation = st.generation;
-        let no_partition = st.partition.is_none();
+        let no_partition = st.partition.is_none() && faults::LinkPlan::none(st.link.as_ref());
         let slot = st
             .slots
             .get_mut(i)
@@ -617,7 +619,7 @@ impl Supervisor {
         let detail = format!("http {} p2p {} key {}", info.http, info.p2p, info.key);
         let i = {
             let mut st = self.state();
-            let synced = st.partition.is_none();
+            let synced = st.partition.is_none() && faults::LinkPlan::none(st.link.as_ref());
             st.slots.push(Slot::new(info, synced));
             st.slots.len() - 1
         };

@@ -3,7 +3,9 @@
 //! token; a withholding primary is replaced by a view change while blocks keep committing; a
 //! partition {one member} | {three} lets the three commit while the one's head stands still,
 //! also across a restart of the one (the partition is re-applied to it); heal lets it catch
-//! up. Malformed requests are 400s naming the problem. Every wait has a deadline.
+//! up. Link shaping (userspace loss/delay) on the one's links is applied both ways, re-applied
+//! after its restart, and blocks keep committing. Malformed requests are 400s naming the
+//! problem. Every wait has a deadline.
 #![allow(unreachable_pub)]
 mod common;
 
@@ -56,6 +58,25 @@ fn actions(l: &Launcher, token: &str) -> Vec<Value> {
     let (status, v) = get(&format!("{}/admin/actions", l.url), Some(token));
     assert_eq!(status, 200, "{v}");
     v.as_array().cloned().unwrap_or_default()
+}
+
+/// Restart `node` and wait for the launcher's `action` entry re-applying a network fault to it.
+fn restart_until_reapplied(l: &Launcher, token: &str, node: &str, action: &str) -> Value {
+    let since = actions(l, token)
+        .last()
+        .and_then(|a| a["seq"].as_u64())
+        .unwrap_or(0);
+    let restarted = admin(l, token, &format!("nodes/{node}/restart"));
+    assert_eq!(restarted["status"], "running", "{restarted}");
+    wait_for(
+        &format!("the {action} re-applied to {node}\n{}", l.logs()),
+        90,
+        || {
+            actions(l, token).into_iter().find(|a| {
+                a["seq"].as_u64().unwrap_or(0) > since && a["action"] == action && a["node"] == node
+            })
+        },
+    )
 }
 
 #[test]
@@ -128,8 +149,19 @@ fn byzantine_primary_partition_and_heal_through_the_launcher() {
     assert_eq!(s, 400, "{v}");
     assert!(error_of(&v).contains("at least two groups"), "{v}");
     let (s, v) = admin_post(&l, &token, "network/link", None);
-    assert_eq!(s, 501, "{v}");
-    assert!(error_of(&v).contains("sch_netem"), "{v}");
+    assert_eq!(s, 400, "{v}");
+    assert!(error_of(&v).starts_with("invalid link body"), "{v}");
+    let (s, v) = admin_post(
+        &l,
+        &token,
+        "network/link",
+        Some(json!({"nodes": ["node-7"], "loss": 0.1, "delay_ms": 5})),
+    );
+    assert_eq!(s, 400, "{v}");
+    assert!(
+        error_of(&v).starts_with("nodes[0]: no node \"node-7\""),
+        "{v}"
+    );
 
     // (a) The primary withholds its proposals: a view change, and blocks keep coming.
     let (at, view, key) = head(&url("node-0")).expect("head");
@@ -212,23 +244,7 @@ fn byzantine_primary_partition_and_heal_through_the_launcher() {
     );
 
     // Restarted under the partition, it gets its blocks again and stays cut off.
-    let since = actions(&l, &token)
-        .last()
-        .and_then(|a| a["seq"].as_u64())
-        .unwrap_or(0);
-    let restarted = admin(&l, &token, &format!("nodes/{lone}/restart"));
-    assert_eq!(restarted["status"], "running", "{restarted}");
-    let reapplied = wait_for(
-        &format!("the partition re-applied to {lone}\n{}", l.logs()),
-        90,
-        || {
-            actions(&l, &token).into_iter().find(|a| {
-                a["seq"].as_u64().unwrap_or(0) > since
-                    && a["action"] == "partition"
-                    && a["node"] == lone.as_str()
-            })
-        },
-    );
+    let reapplied = restart_until_reapplied(&l, &token, &lone, "partition");
     assert_eq!(reapplied["ok"], true, "{reapplied}");
     let detail = reapplied["detail"].as_str().unwrap_or_default();
     assert!(
@@ -266,11 +282,67 @@ fn byzantine_primary_partition_and_heal_through_the_launcher() {
         height(&url(&lone)).filter(|h| *h >= top + 2)
     });
 
+    // Link shaping (userspace loss/delay of inbound libp2p traffic inside the nodes) on every
+    // link of the lone node, both directions; re-applied after its restart; blocks go on.
+    let (s, v) = admin_post(
+        &l,
+        &token,
+        "network/link",
+        Some(json!({"nodes": [lone], "loss": 0.1, "delay_ms": 50})),
+    );
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["ok"], true, "{v}");
+    for n in v["nodes"].as_array().expect("nodes") {
+        let detail = n["detail"].as_str().unwrap_or_default();
+        let want = if n["node"] == lone.as_str() {
+            "shapes links from all peers".to_string()
+        } else {
+            format!("shapes links from {lone}")
+        };
+        assert!(detail.ends_with(&want), "{n}");
+    }
+    let (status, v) = get(&format!("{}/admin/network", l.url), Some(&token));
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["link"]["delay_ms"], 50, "{v}");
+    let reapplied = restart_until_reapplied(&l, &token, &lone, "link");
+    assert_eq!(reapplied["ok"], true, "{reapplied}");
+    let detail = reapplied["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.starts_with("after start:") && detail.ends_with("shapes links from all peers"),
+        "{detail}"
+    );
+    let top = ["node-0", "node-1", "node-2", "node-3"]
+        .iter()
+        .filter_map(|n| height(&url(n)))
+        .max()
+        .expect("heads");
+    wait_for(
+        &format!("commits under link shaping\n{}", l.logs()),
+        120,
+        || {
+            ["node-0", "node-1", "node-2", "node-3"]
+                .iter()
+                .all(|n| height(&url(n)).is_some_and(|h| h >= top + 3))
+                .then_some(())
+        },
+    );
+    let (s, v) = admin_post(
+        &l,
+        &token,
+        "network/link",
+        Some(json!({"loss": 0, "delay_ms": 0})),
+    );
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["ok"], true, "{v}");
+    let (_, v) = get(&format!("{}/admin/network", l.url), Some(&token));
+    assert_eq!(v["link"], Value::Null, "{v}");
+
     let log = actions(&l, &token);
     for (kind, node) in [
         ("byzantine", primary.as_str()),
         ("partition", "network"),
         ("heal", "network"),
+        ("link", "network"),
     ] {
         assert!(
             log.iter()

@@ -2,7 +2,9 @@
 //! peers). Off unless `api.admin_token` is set; every request must carry
 //! `Authorization: Bearer <token>`. Body: `{"fault":"byzantine","mode":"silent"}` (modes
 //! `honest`, `silent`, `withhold`, `equivocate`), `{"fault":"block","peers":["12D3…"]}`,
-//! `{"fault":"unblock","peers":[…]}`.
+//! `{"fault":"unblock","peers":[…]}`, `{"fault":"link","peers":["12D3…" or "all"],"loss":0.1,
+//! "delay_ms":50}` (userspace shaping of inbound libp2p traffic from those peers, not kernel
+//! netem; `loss 0, delay_ms 0` clears).
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};

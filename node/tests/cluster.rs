@@ -8,114 +8,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use alloy_primitives::{Address, Bytes, U256};
-use common::{Proc, hex_u64, raw_post, raw_tx, rpc};
+use common::cluster::{Cluster, assert_same_blocks, cluster, fault, wait_cluster};
+use common::{hex_u64, raw_post, raw_tx, rpc};
 use serde_json::{Value, json};
-use tc_node::testnet::{GeneratedNode, TestnetSpec, generate};
-
-struct Cluster {
-    _dir: tempfile::TempDir,
-    nodes: Vec<GeneratedNode>,
-    procs: Vec<Option<Proc>>,
-}
-
-impl Cluster {
-    fn url(&self, i: usize) -> String {
-        format!("http://{}", self.nodes[i].http)
-    }
-
-    fn log(&self, i: usize) -> std::path::PathBuf {
-        self.nodes[i].dir.join("node.log")
-    }
-
-    fn start(&mut self, i: usize) {
-        let url = self.url(i);
-        let log = self.log(i);
-        self.procs[i] = Some(common::start(&self.nodes[i].config, &url, &log));
-    }
-
-    fn head(&self, i: usize) -> Option<(u64, u64)> {
-        let b = rpc(
-            &self.url(i),
-            "eth_getBlockByNumber",
-            json!(["latest", false]),
-        )
-        .ok()?;
-        Some((hex_u64(&b["number"]), hex_u64(&b["epoch"])))
-    }
-
-    fn hash_at(&self, i: usize, n: u64) -> Option<String> {
-        let b = rpc(
-            &self.url(i),
-            "eth_getBlockByNumber",
-            json!([format!("{n:#x}"), false]),
-        )
-        .ok()?;
-        b["hash"].as_str().map(str::to_string)
-    }
-
-    fn logs(&self) -> String {
-        (0..self.nodes.len())
-            .map(|i| {
-                let text = std::fs::read_to_string(self.log(i)).unwrap_or_default();
-                let tail: Vec<&str> = text.lines().rev().take(40).collect();
-                format!(
-                    "--- node-{i}\n{}",
-                    tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
-}
-
-/// Like `common::wait_for`, but dumps every node's log tail (read at the deadline) on timeout.
-fn wait_cluster<T>(c: &Cluster, what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "timed out after {secs}s waiting for {what}\n{}",
-            c.logs()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn cluster(n: usize, committee: usize, epoch_length: u64) -> Cluster {
-    let dir = tempfile::tempdir().expect("tmp");
-    let ports = common::free_ports(2 * n as u16);
-    let mut spec = TestnetSpec {
-        nodes: n,
-        committee_size: committee,
-        http_port: ports,
-        p2p_port: ports + n as u16,
-        ..Default::default()
-    };
-    spec.hybrid.epoch_length = epoch_length;
-    spec.base.api.admin_token = "devnet-token".into();
-    spec.hybrid.lambda = 1;
-    spec.hybrid.switch_margin = 6;
-    spec.hybrid.min_epoch_blocks = 4;
-    let c = &mut spec.base.consensus;
-    c.block_interval_ms = 100;
-    c.empty_block_interval_ms = 400;
-    c.view_timeout_ms = 1_500;
-    c.status_interval_ms = 300;
-    c.sync_interval_ms = 300;
-    spec.base.snail.target_interval_ms = 700;
-    spec.base.snail.hashrate_cap = 20_000;
-    spec.base.network.ping_interval_ms = 1_000;
-    let nodes = generate(dir.path(), &spec).expect("generate");
-    let procs = nodes.iter().map(|_| None).collect();
-    Cluster {
-        _dir: dir,
-        nodes,
-        procs,
-    }
-}
 
 /// Committee members of `epoch` as node indices.
 fn members(c: &Cluster, via: usize, epoch: u64) -> Vec<usize> {
@@ -230,17 +125,7 @@ fn five_nodes_commit_rotate_and_survive_a_sigkilled_member() {
 
     // Agreement: the same block at every height on every node; the same snail chain below
     // the newest blocks.
-    let common_head = (0..5)
-        .filter_map(|i| c.head(i))
-        .map(|(n, _)| n)
-        .min()
-        .expect("heads");
-    for n in 1..=common_head {
-        let h0 = c.hash_at(0, n);
-        for i in 1..5 {
-            assert_eq!(c.hash_at(i, n), h0, "node-{i} disagrees at height {n}");
-        }
-    }
+    assert_same_blocks(&c);
     let snail = |i: usize, n: u64| {
         let q = format!(r#"{{"query":"{{ snailBlock(number: {n}) {{ hash }} }}"}}"#);
         raw_post(&format!("{}/graphql", c.url(i)), &q)["data"]["snailBlock"]["hash"].clone()
@@ -287,20 +172,6 @@ fn five_nodes_commit_rotate_and_survive_a_sigkilled_member() {
             }
         }
     }
-}
-
-fn fault(c: &Cluster, i: usize, token: &str, body: &str) -> (u16, Value) {
-    let r = ureq::post(&format!("{}/admin/fault", c.url(i)))
-        .header("authorization", &format!("Bearer {token}"))
-        .header("content-type", "application/json")
-        .config()
-        .http_status_as_error(false)
-        .build()
-        .send(body)
-        .expect("admin request");
-    let status = r.status().as_u16();
-    let v = r.into_body().read_json().unwrap_or(Value::Null);
-    (status, v)
 }
 
 /// The node that proposed the head block.

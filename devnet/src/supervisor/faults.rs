@@ -6,7 +6,11 @@
 //! - network partitions made of peer blocks: every node refuses connections with every node
 //!   outside its group and lets in those of its own group; heal lets everyone in again.
 //!
-//! The launcher keeps the current partition. A node that was down, starting or paused when it
+//! - link shaping (userspace loss and delay of inbound libp2p traffic inside each node, not
+//!   kernel netem): every link of the chosen nodes, both directions — the node shapes what
+//!   arrives from all its peers, each peer shapes what arrives from it.
+//!
+//! The launcher keeps the current partition and link shaping. A node that was down, starting or paused when it
 //! changed gets it once its API answers again (after start, restart, add or resume); the
 //! others already refuse it in the meantime, so the cut holds from their side.
 use std::collections::HashMap;
@@ -99,6 +103,121 @@ impl Partition {
     }
 }
 
+/// Validated link shaping: which nodes' links, and how.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LinkPlan {
+    /// Node names; `None`: every node (also nodes added later).
+    pub nodes: Option<Vec<String>>,
+    /// Drop probability, 0..=1.
+    pub loss: f64,
+    /// Added delay in milliseconds.
+    pub delay_ms: u64,
+}
+
+impl LinkPlan {
+    /// Check the shape's ranges and resolve `nodes` (indices or names; `None`: all) against
+    /// the devnet's node `names`.
+    pub fn new(
+        nodes: Option<Vec<Value>>,
+        loss: f64,
+        delay_ms: u64,
+        names: &[String],
+    ) -> Result<Self, String> {
+        tc_net::LinkShape { loss, delay_ms }.validate()?;
+        let nodes = match nodes {
+            None => None,
+            Some(list) if list.is_empty() => {
+                return Err("nodes is empty: give node indices or names, or \"all\"".into());
+            }
+            Some(list) => {
+                let mut out: Vec<String> = Vec::new();
+                for (k, v) in list.iter().enumerate() {
+                    let name = match v {
+                        Value::Number(n) => n
+                            .as_u64()
+                            .and_then(|i| names.get(usize::try_from(i).ok()?))
+                            .cloned()
+                            .ok_or_else(|| {
+                                format!(
+                                    "nodes[{k}]: no node with index {n} (there are {})",
+                                    names.len()
+                                )
+                            })?,
+                        Value::String(s) if names.contains(s) => s.clone(),
+                        other => {
+                            return Err(format!(
+                                "nodes[{k}]: no node {other} (the nodes are {})",
+                                names.join(", ")
+                            ));
+                        }
+                    };
+                    if !out.contains(&name) {
+                        out.push(name);
+                    }
+                }
+                Some(out)
+            }
+        };
+        Ok(Self {
+            nodes,
+            loss,
+            delay_ms,
+        })
+    }
+
+    /// Whether this shapes nothing.
+    pub fn is_clear(&self) -> bool {
+        self.loss == 0.0 && self.delay_ms == 0
+    }
+
+    /// No plan, or a clear one: a new process (which shapes nothing) is in step.
+    pub fn none(plan: Option<&Self>) -> bool {
+        plan.is_none_or(Self::is_clear)
+    }
+
+    fn includes(&self, name: &str) -> bool {
+        self.nodes
+            .as_ref()
+            .is_none_or(|n| n.iter().any(|x| x == name))
+    }
+
+    /// `loss 0.1, delay 50 ms on every link of all nodes`
+    fn describe(&self) -> String {
+        let which = match &self.nodes {
+            None => "all nodes".to_string(),
+            Some(n) => n.join(" "),
+        };
+        if self.is_clear() {
+            "link shaping cleared on every node".to_string()
+        } else {
+            format!(
+                "loss {}, delay {} ms on every link of {which} (userspace, inbound, both directions)",
+                self.loss, self.delay_ms
+            )
+        }
+    }
+
+    fn fault(&self, peers: Vec<String>, clear: bool) -> Fault {
+        let (loss, delay_ms) = if clear {
+            (0.0, 0)
+        } else {
+            (self.loss, self.delay_ms)
+        };
+        Fault::Link {
+            peers,
+            loss,
+            delay_ms,
+        }
+    }
+}
+
+/// What one node should shape: every peer (`None`), or these (name, peer id) pairs.
+#[derive(Clone, Debug)]
+struct LinkTarget {
+    plan: LinkPlan,
+    peers: Option<Vec<(String, String)>>,
+}
+
 /// `[node-0] | [node-1 node-2]`
 fn describe_groups(groups: &[Vec<String>]) -> String {
     groups
@@ -144,6 +263,8 @@ struct Target {
     /// (name, peer id) of the peers to block and to let in.
     block: Vec<(String, String)>,
     unblock: Vec<(String, String)>,
+    /// Link shaping to apply (`None`: never asked for).
+    link: Option<LinkTarget>,
 }
 
 fn lower(d: impl std::fmt::Debug) -> String {
@@ -227,6 +348,27 @@ async fn sync_one(t: &Target) -> Result<String, String> {
         .await?;
         done.push(format!("blocks {}", names(&t.block)));
     }
+    if let Some(l) = &t.link {
+        let all = vec!["all".to_string()];
+        match &l.peers {
+            None => {
+                send_fault(t.http, &t.token, &l.plan.fault(all, false)).await?;
+            }
+            Some(peers) => {
+                // Reset the all-peers shape first, then shape the links to the chosen nodes.
+                send_fault(t.http, &t.token, &l.plan.fault(all, true)).await?;
+                if !peers.is_empty() && !l.plan.is_clear() {
+                    send_fault(t.http, &t.token, &l.plan.fault(ids(peers), false)).await?;
+                }
+            }
+        }
+        done.push(match (&l.peers, l.plan.is_clear()) {
+            (_, true) => "shapes no link".to_string(),
+            (None, false) => "shapes links from all peers".to_string(),
+            (Some(p), false) if p.is_empty() => "shapes no link".to_string(),
+            (Some(p), false) => format!("shapes links from {}", names(p)),
+        });
+    }
     if done.is_empty() {
         done.push("no other node".into());
     }
@@ -297,6 +439,30 @@ impl Supervisor {
         report
     }
 
+    /// Shape every link of the plan's nodes in both directions (userspace loss and delay of
+    /// inbound libp2p traffic inside the nodes), replacing the current shaping; a plan with
+    /// `loss 0, delay_ms 0` clears it.
+    pub async fn link(
+        &self,
+        nodes: Option<Vec<Value>>,
+        loss: f64,
+        delay_ms: u64,
+    ) -> Result<NetworkReport, OpError> {
+        let _t = self.inner.topology.lock().await;
+        let names = self.names();
+        let plan = LinkPlan::new(nodes, loss, delay_ms, &names).map_err(OpError::Invalid)?;
+        let what = plan.describe();
+        self.state().link = Some(plan);
+        let report = self.apply_all().await;
+        self.record_network("link", &what, &report);
+        Ok(report)
+    }
+
+    /// The current link shaping, if any (a clear counts as none).
+    pub fn link_plan(&self) -> Option<LinkPlan> {
+        self.state().link.clone().filter(|l| !l.is_clear())
+    }
+
     /// The current partition's groups (the unlisted nodes as the last one), if any.
     pub fn partition_groups(&self) -> Option<Vec<Vec<String>>> {
         let names = self.names();
@@ -322,6 +488,16 @@ impl Supervisor {
                         _ => unblock.push(entry),
                     }
                 }
+                let link = st.link.as_ref().map(|plan| LinkTarget {
+                    plan: plan.clone(),
+                    peers: (!plan.includes(&s.info.name)).then(|| {
+                        st.slots
+                            .iter()
+                            .filter(|o| o.info.name != s.info.name && plan.includes(&o.info.name))
+                            .map(|o| (o.info.name.clone(), o.info.peer_id.clone()))
+                            .collect()
+                    }),
+                });
                 Target {
                     index,
                     name: s.info.name.clone(),
@@ -332,6 +508,7 @@ impl Supervisor {
                     generation: s.proc.as_ref().map(|p| p.generation),
                     block,
                     unblock,
+                    link,
                 }
             })
             .collect();
@@ -432,6 +609,8 @@ impl Supervisor {
         self.mark_synced(&t, r.is_ok());
         let action = if groups.is_some() {
             "partition"
+        } else if !LinkPlan::none(self.state().link.as_ref()) {
+            "link"
         } else {
             "heal"
         };

@@ -104,4 +104,7 @@ pub enum NetError {
         /// Why.
         reason: String,
     },
+    /// A link shape is out of range.
+    #[error("invalid link shape: {0}")]
+    InvalidShape(String),
 }

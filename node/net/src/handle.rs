@@ -6,7 +6,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::config::MessageLimits;
 use crate::error::NetError;
-use crate::types::{ChannelId, MessageId, PeerInfo, Protocol, Topic, Validation};
+use crate::types::{ChannelId, LinkShape, MessageId, PeerInfo, Protocol, Topic, Validation};
 
 /// Commands from handles to the network task.
 #[derive(Debug)]
@@ -49,6 +49,11 @@ pub(crate) enum Command {
     Block {
         peer: PeerId,
         blocked: bool,
+    },
+    Shape {
+        /// `None`: the default for every peer without its own shape.
+        peer: Option<PeerId>,
+        shape: LinkShape,
     },
     Shutdown {
         reply: oneshot::Sender<()>,
@@ -200,6 +205,29 @@ impl NetworkHandle {
             blocked: false,
         })
         .await
+    }
+
+    /// Shape inbound traffic from `peer` (userspace loss and delay, see [`LinkShape`]);
+    /// [`LinkShape::NONE`] clears it (then the all-links default applies).
+    pub async fn shape_link(&self, peer: PeerId, shape: LinkShape) -> Result<(), NetError> {
+        shape.validate().map_err(NetError::InvalidShape)?;
+        self.send(Command::Shape {
+            peer: Some(peer),
+            shape,
+        })
+        .await
+    }
+
+    /// Shape inbound traffic from every peer that has no shape of its own (also peers that
+    /// connect later); [`LinkShape::NONE`] clears the default.
+    pub async fn shape_all_links(&self, shape: LinkShape) -> Result<(), NetError> {
+        shape.validate().map_err(NetError::InvalidShape)?;
+        self.send(Command::Shape { peer: None, shape }).await
+    }
+
+    /// Remove `peer`'s own shape (same as `shape_link(peer, LinkShape::NONE)`).
+    pub async fn clear_link(&self, peer: PeerId) -> Result<(), NetError> {
+        self.shape_link(peer, LinkShape::NONE).await
     }
 
     /// Stop the network task and wait for it.

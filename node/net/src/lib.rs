@@ -7,7 +7,8 @@
 //! - [`types`]     topics, protocols, validation verdicts, [`PeerInfo`], [`NetEvent`]
 //! - [`handle`]    [`NetworkHandle`]: async commands to the network task
 //! - `task`        [`Network::start`]; the swarm loop (discovery, commands, strikes/bans,
-//!   gossipsub score watch); `task::inbound` handles inbound gossip and requests
+//!   gossipsub score watch); `task::inbound` handles inbound gossip and requests; `task::shape`
+//!   applies per-peer inbound loss/delay ([`LinkShape`], devnet fault injection)
 //! - `behaviour`   composed behaviour: block list, connection limits, identify, ping, kad,
 //!   gossipsub (validate before relay), request-response `/tc/sync/1` and `/tc/consensus/1`
 //! - `codec`       length-prefixed, length-limited bytes codec for request-response
@@ -34,4 +35,4 @@ pub use handle::NetworkHandle;
 pub use libp2p::identity::Keypair;
 pub use libp2p::{Multiaddr, PeerId};
 pub use task::Network;
-pub use types::{ChannelId, MessageId, NetEvent, PeerInfo, Protocol, Topic, Validation};
+pub use types::{ChannelId, LinkShape, MessageId, NetEvent, PeerInfo, Protocol, Topic, Validation};

@@ -189,3 +189,47 @@ pub enum NetEvent {
         banned: bool,
     },
 }
+
+/// Userspace shaping of the inbound link from one peer (devnet fault injection; this is not
+/// kernel netem): each gossip message or request arriving from that peer is dropped with
+/// probability `loss`, otherwise handed to the shell `delay_ms` later (in arrival order).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct LinkShape {
+    /// Drop probability, 0.0..=1.0.
+    pub loss: f64,
+    /// Extra delivery delay in milliseconds (at most [`LinkShape::MAX_DELAY_MS`]).
+    pub delay_ms: u64,
+}
+
+impl LinkShape {
+    /// No shaping.
+    pub const NONE: LinkShape = LinkShape {
+        loss: 0.0,
+        delay_ms: 0,
+    };
+    /// Largest accepted delay (one minute).
+    pub const MAX_DELAY_MS: u64 = 60_000;
+
+    /// Whether this shape changes nothing.
+    pub fn is_none(&self) -> bool {
+        self.loss == 0.0 && self.delay_ms == 0
+    }
+
+    /// Check the ranges: `loss` finite in 0..=1, `delay_ms` at most [`Self::MAX_DELAY_MS`].
+    pub fn validate(&self) -> Result<(), String> {
+        if !self.loss.is_finite() || !(0.0..=1.0).contains(&self.loss) {
+            return Err(format!(
+                "loss must be a probability between 0 and 1, got {}",
+                self.loss
+            ));
+        }
+        if self.delay_ms > Self::MAX_DELAY_MS {
+            return Err(format!(
+                "delay_ms must be at most {}, got {}",
+                Self::MAX_DELAY_MS,
+                self.delay_ms
+            ));
+        }
+        Ok(())
+    }
+}

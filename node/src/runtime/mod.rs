@@ -103,7 +103,7 @@ pub enum Command {
 }
 
 /// A fault to inject (devnet fault injection through `POST /admin/fault`).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case", tag = "fault")]
 pub enum Fault {
     /// Change this node's consensus behaviour.
@@ -120,6 +120,17 @@ pub enum Fault {
     Unblock {
         /// Peer ids.
         peers: Vec<String>,
+    },
+    /// Userspace shaping of inbound traffic from these peers (not kernel netem): drop each
+    /// message with probability `loss`, delay the rest by `delay_ms`. `peers: ["all"]` shapes
+    /// every peer (also later ones) and replaces per-peer shapes; `loss 0, delay_ms 0` clears.
+    Link {
+        /// Peer ids, or `["all"]`.
+        peers: Vec<String>,
+        /// Drop probability, 0..=1.
+        loss: f64,
+        /// Added delay in milliseconds.
+        delay_ms: u64,
     },
 }
 
@@ -595,20 +606,72 @@ impl Node {
             }
             Fault::Block { peers } => self.block_peers(&peers, true),
             Fault::Unblock { peers } => self.block_peers(&peers, false),
+            Fault::Link {
+                peers,
+                loss,
+                delay_ms,
+            } => self.shape_links(&peers, tc_net::LinkShape { loss, delay_ms }),
         }
+    }
+
+    fn shape_links(
+        &mut self,
+        peers: &[String],
+        shape: tc_net::LinkShape,
+    ) -> Result<String, String> {
+        let Some(net) = &self.net else {
+            return Err("network not running".into());
+        };
+        shape.validate()?;
+        let all = peers.iter().any(|p| p == "all");
+        if peers.is_empty() {
+            return Err("no peers given: list peer ids, or [\"all\"]".into());
+        }
+        if all && peers.len() > 1 {
+            return Err("\"all\" cannot be combined with peer ids".into());
+        }
+        let ids = if all { Vec::new() } else { parse_peers(peers)? };
+        let h = net.handle.clone();
+        tokio::spawn(async move {
+            let r = if ids.is_empty() {
+                h.shape_all_links(shape).await
+            } else {
+                let mut r = Ok(());
+                for id in ids {
+                    r = r.and(h.shape_link(id, shape).await);
+                }
+                r
+            };
+            if let Err(e) = r {
+                tracing::warn!(error = %e, "link shaping failed");
+            }
+        });
+        tracing::warn!(
+            ?peers,
+            loss = shape.loss,
+            delay_ms = shape.delay_ms,
+            "inbound links shaped by fault injection"
+        );
+        let which = if all {
+            "all peers".to_string()
+        } else {
+            format!("{} peer(s)", peers.len())
+        };
+        Ok(if shape.is_none() {
+            format!("inbound links from {which} cleared")
+        } else {
+            format!(
+                "inbound links from {which}: loss {}, delay {} ms",
+                shape.loss, shape.delay_ms
+            )
+        })
     }
 
     fn block_peers(&mut self, peers: &[String], block: bool) -> Result<String, String> {
         let Some(net) = &self.net else {
             return Err("network not running".into());
         };
-        let mut ids = Vec::new();
-        for p in peers {
-            ids.push(
-                p.parse::<tc_net::PeerId>()
-                    .map_err(|e| format!("{p:?} is not a peer id: {e}"))?,
-            );
-        }
+        let ids = parse_peers(peers)?;
         let h = net.handle.clone();
         tokio::spawn(async move {
             for id in ids {
@@ -639,4 +702,15 @@ impl Node {
     pub fn mempool(&self) -> &Mempool {
         &self.mempool
     }
+}
+
+/// Parse fault-API peer ids, naming the first bad one.
+fn parse_peers(peers: &[String]) -> Result<Vec<tc_net::PeerId>, String> {
+    peers
+        .iter()
+        .map(|p| {
+            p.parse::<tc_net::PeerId>()
+                .map_err(|e| format!("{p:?} is not a peer id: {e}"))
+        })
+        .collect()
 }

@@ -1,6 +1,7 @@
 //! Helpers shared by the process tests: spawn `tc-node` from a fresh `init`, JSON-RPC calls,
 //! and waits that always have a deadline.
 #![allow(dead_code, unreachable_pub)]
+pub mod cluster;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

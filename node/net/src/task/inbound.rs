@@ -5,12 +5,24 @@ use libp2p::request_response;
 use libp2p::{PeerId, gossipsub};
 use tracing::{debug, warn};
 
+use super::shape::Fate;
 use super::{MAX_PENDING_INBOUND, Task};
 use crate::codec::{Frame, OVERSIZED};
 use crate::error::NetError;
 use crate::types::{ChannelId, MessageId, NetEvent, Protocol, Topic};
 
 impl Task {
+    /// Emit an inbound event from `peer` through the link shaper: now, later, or (dropped)
+    /// never. Returns false if it was dropped.
+    fn emit_shaped(&mut self, peer: PeerId, ev: NetEvent) -> bool {
+        match self.shaper.fate(&peer) {
+            Fate::Deliver => self.emit(ev),
+            Fate::At(at) => self.shaper.delay(peer, at, ev),
+            Fate::Drop => return false,
+        }
+        true
+    }
+
     pub(super) fn on_gossip(
         &mut self,
         source: PeerId,
@@ -28,12 +40,25 @@ impl Task {
             Some(topic) => Ok(topic),
         };
         match verdict {
-            Ok(topic) => self.emit(NetEvent::Gossip {
-                topic,
-                bytes: msg.data,
-                source,
-                id: MessageId(id.0),
-            }),
+            Ok(topic) => {
+                let ev = NetEvent::Gossip {
+                    topic,
+                    bytes: msg.data,
+                    source,
+                    id: MessageId(id.0.clone()),
+                };
+                if !self.emit_shaped(source, ev) {
+                    // Lost on a shaped link: not the sender's fault, so no penalty.
+                    self.swarm
+                        .behaviour_mut()
+                        .gossipsub
+                        .report_message_validation_result(
+                            &id,
+                            &source,
+                            gossipsub::MessageAcceptance::Ignore,
+                        );
+                }
+            }
             Err(reason) => {
                 self.swarm
                     .behaviour_mut()
@@ -84,18 +109,25 @@ impl Task {
                 ..
             } => match protocol {
                 Protocol::Consensus => {
-                    // Fire-and-ack: acknowledge on receipt; delivery to the engine follows.
-                    let _ = self
-                        .swarm
-                        .behaviour_mut()
-                        .consensus
-                        .send_response(channel, Vec::new());
-                    self.emit(NetEvent::Request {
+                    let ev = NetEvent::Request {
                         peer,
                         protocol,
                         bytes: request,
                         channel: None,
-                    });
+                    };
+                    // Fire-and-ack: acknowledge on receipt (delivery to the engine follows,
+                    // maybe delayed by link shaping). A message lost to shaping is not acked:
+                    // dropping the channel closes the stream, the sender logs it undelivered
+                    // and PBFT's own retransmission (timers, view change) recovers.
+                    if self.emit_shaped(peer, ev) {
+                        let _ = self
+                            .swarm
+                            .behaviour_mut()
+                            .consensus
+                            .send_response(channel, Vec::new());
+                    } else {
+                        drop(channel);
+                    }
                 }
                 Protocol::Sync => {
                     if self.inbound.len() >= MAX_PENDING_INBOUND {
@@ -103,15 +135,19 @@ impl Task {
                         return;
                     }
                     let ch = ChannelId(self.next_channel);
-                    self.next_channel += 1;
-                    self.inbound.insert(ch, (request_id, channel));
-                    self.inbound_ids.insert(request_id, ch);
-                    self.emit(NetEvent::Request {
+                    let ev = NetEvent::Request {
                         peer,
                         protocol,
                         bytes: request,
                         channel: Some(ch),
-                    });
+                    };
+                    // Lost to shaping: the channel is dropped, the requester sees the stream
+                    // closed and its sync client retries.
+                    if self.emit_shaped(peer, ev) {
+                        self.next_channel += 1;
+                        self.inbound.insert(ch, (request_id, channel));
+                        self.inbound_ids.insert(request_id, ch);
+                    }
                 }
             },
             Event::Message {

@@ -17,6 +17,7 @@ use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
 mod inbound;
+mod shape;
 
 use crate::behaviour::{self, Behaviour, BehaviourEvent};
 use crate::codec::Frame;
@@ -141,6 +142,7 @@ impl Network {
             listen: Vec::new(),
             dropped_events: 0,
             scores: HashMap::new(),
+            shaper: shape::Shaper::new(&local),
         };
         tokio::spawn(task.run(cmd_rx));
         Ok((handle, ev_rx))
@@ -172,6 +174,8 @@ struct Task {
     dropped_events: u64,
     /// Last seen gossipsub score per connected peer.
     scores: HashMap<PeerId, f64>,
+    /// Userspace inbound loss/delay per peer (devnet fault injection).
+    shaper: shape::Shaper,
 }
 
 impl Task {
@@ -181,8 +185,14 @@ impl Task {
         walk.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut housekeeping = tokio::time::interval(Duration::from_millis(500));
         loop {
+            let due = self.shaper.next_due();
             tokio::select! {
                 ev = self.swarm.select_next_some() => self.on_swarm(ev),
+                _ = tokio::time::sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => {
+                    for ev in self.shaper.due() {
+                        self.emit(ev);
+                    }
+                }
                 cmd = commands.recv() => match cmd {
                     None => break,
                     Some(Command::Shutdown { reply }) => {
@@ -445,6 +455,10 @@ impl Task {
                     b.blocked.unblock_peer(peer);
                     b.gossipsub.remove_blacklisted_peer(&peer);
                 }
+            }
+            Command::Shape { peer, shape } => {
+                info!(peer = ?peer, loss = shape.loss, delay_ms = shape.delay_ms, "inbound link shaped");
+                self.shaper.set(peer, shape);
             }
             // Handled in `run`.
             Command::Shutdown { reply } => {
