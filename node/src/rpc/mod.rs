@@ -670,35 +670,47 @@ fn logs(h: &NodeHandle, p: &[Value]) -> RpcResult {
     }
     let mut out = Vec::new();
     for n in from..=to {
-        let Some(receipts) = h
-            .chain
-            .receipts(n)
-            .map_err(|e| RpcError::server(e.to_string()))?
-        else {
-            continue;
-        };
-        if receipts.iter().all(|r| r.logs.is_empty()) {
-            continue;
-        }
-        let block_hash = h
-            .chain
-            .block_hash(n)
-            .map_err(|e| RpcError::server(e.to_string()))?
-            .unwrap_or_default();
-        let mut log_index = 0u64;
-        for (i, r) in receipts.iter().enumerate() {
-            let loc = TxLocation {
-                block_number: n,
-                block_hash,
-                index: i as u64,
-            };
-            for l in &r.logs {
-                if filter.matches_address(l.address) && filter.matches_topics(&l.topics) {
-                    out.push(format::log_json(l, r, &loc, log_index));
-                }
-                log_index += 1;
+        for_each_log(h, n, |l, r, loc, log_index| {
+            if filter.matches_address(l.address) && filter.matches_topics(&l.topics) {
+                out.push(format::log_json(l, r, loc, log_index));
             }
-        }
+        })
+        .map_err(RpcError::server)?;
     }
     Ok(Value::Array(out))
+}
+
+/// Walk every log of committed block `n` in order with its receipt, location and block-wide
+/// log index (what `eth_getLogs` and the `logs` subscription both format).
+pub(super) fn for_each_log(
+    h: &NodeHandle,
+    n: u64,
+    mut f: impl FnMut(&tc_types::Log, &tc_types::Receipt, &TxLocation, u64),
+) -> Result<(), String> {
+    let receipts = h
+        .chain
+        .receipts(n)
+        .map_err(|e| e.to_string())?
+        .unwrap_or_default();
+    if receipts.iter().all(|r| r.logs.is_empty()) {
+        return Ok(());
+    }
+    let block_hash = h
+        .chain
+        .block_hash(n)
+        .map_err(|e| e.to_string())?
+        .unwrap_or_default();
+    let mut log_index = 0u64;
+    for (i, r) in receipts.iter().enumerate() {
+        let loc = TxLocation {
+            block_number: n,
+            block_hash,
+            index: i as u64,
+        };
+        for l in &r.logs {
+            f(l, r, &loc, log_index);
+            log_index += 1;
+        }
+    }
+    Ok(())
 }

@@ -25,7 +25,7 @@ use axum::extract::ws::{Message, WebSocket};
 use axum::response::Response;
 use futures_util::{SinkExt as _, StreamExt as _};
 use serde_json::{Value, json};
-use tc_types::{NodeEvent, TxLocation};
+use tc_types::NodeEvent;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
 
@@ -247,36 +247,14 @@ impl BlockCache {
 
 /// Every log of block `n`, with what filters match on, formatted as `eth_getLogs` does.
 fn read_logs(h: &NodeHandle, n: u64) -> Result<BlockLogs, String> {
-    let receipts = h
-        .chain
-        .receipts(n)
-        .map_err(|e| e.to_string())?
-        .unwrap_or_default();
     let mut logs = Vec::new();
-    if receipts.iter().all(|r| r.logs.is_empty()) {
-        return Ok(logs);
-    }
-    let block_hash = h
-        .chain
-        .block_hash(n)
-        .map_err(|e| e.to_string())?
-        .unwrap_or_default();
-    let mut log_index = 0u64;
-    for (i, r) in receipts.iter().enumerate() {
-        let loc = TxLocation {
-            block_number: n,
-            block_hash,
-            index: i as u64,
-        };
-        for l in &r.logs {
-            logs.push((
-                l.address,
-                l.topics.clone(),
-                format::log_json(l, r, &loc, log_index),
-            ));
-            log_index += 1;
-        }
-    }
+    super::for_each_log(h, n, |l, r, loc, log_index| {
+        logs.push((
+            l.address,
+            l.topics.clone(),
+            format::log_json(l, r, loc, log_index),
+        ));
+    })?;
     Ok(logs)
 }
 

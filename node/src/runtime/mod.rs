@@ -545,10 +545,11 @@ impl Node {
 
     /// Admit a raw transaction into the pool.
     pub fn submit(&mut self, raw: &[u8]) -> Result<B256, TxError> {
-        // Known transactions (gossip relays, re-gossip, resubmissions) are refused by hash
-        // before the expensive sender recovery.
+        // Known transactions (gossip relays, re-gossip, resubmissions; pooled or already
+        // committed) are refused by hash before the expensive sender recovery.
         let decoded = RecoveredTx::decode_envelope(raw).and_then(|tx| {
-            if self.mempool.contains(tx.tx_hash()) {
+            let hash = tx.tx_hash();
+            if self.mempool.contains(hash) || matches!(self.chain.tx_location(hash), Ok(Some(_))) {
                 return Err(TxError::AlreadyKnown);
             }
             RecoveredTx::recover(tx)
@@ -567,9 +568,6 @@ impl Node {
             }
         };
         let (hash, sender, nonce) = (tx.hash, tx.sender, tx.nonce());
-        if matches!(self.chain.tx_location(&hash), Ok(Some(_))) {
-            return Err(TxError::AlreadyKnown);
-        }
         match self.mempool.add(tx, &self.chain.latest_state()) {
             Ok(admitted) => {
                 if let Admitted::Evicted(hashes) = &admitted {

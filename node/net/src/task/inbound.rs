@@ -49,25 +49,11 @@ impl Task {
                 };
                 if !self.emit_shaped(source, ev) {
                     // Lost on a shaped link: not the sender's fault, so no penalty.
-                    self.swarm
-                        .behaviour_mut()
-                        .gossipsub
-                        .report_message_validation_result(
-                            &id,
-                            &source,
-                            gossipsub::MessageAcceptance::Ignore,
-                        );
+                    self.report_gossip(&id, &source, gossipsub::MessageAcceptance::Ignore);
                 }
             }
             Err(reason) => {
-                self.swarm
-                    .behaviour_mut()
-                    .gossipsub
-                    .report_message_validation_result(
-                        &id,
-                        &source,
-                        gossipsub::MessageAcceptance::Reject,
-                    );
+                self.report_gossip(&id, &source, gossipsub::MessageAcceptance::Reject);
                 self.strike(source, reason);
                 self.note_score(source);
             }

@@ -219,14 +219,11 @@ impl Task {
                 warn!(dropped = self.dropped_events, event = ?std::mem::discriminant(&ev),
                     "event channel full: dropping event");
                 if let NetEvent::Gossip { id, source, .. } = ev {
-                    self.swarm
-                        .behaviour_mut()
-                        .gossipsub
-                        .report_message_validation_result(
-                            &gossipsub::MessageId(id.0),
-                            &source,
-                            gossipsub::MessageAcceptance::Ignore,
-                        );
+                    self.report_gossip(
+                        &gossipsub::MessageId(id.0),
+                        &source,
+                        gossipsub::MessageAcceptance::Ignore,
+                    );
                 }
             }
             Err(mpsc::error::TrySendError::Closed(_)) => {}
@@ -261,6 +258,19 @@ impl Task {
             strikes,
             banned,
         });
+    }
+
+    /// Tell gossipsub whether to relay (and how to score) a message it handed us.
+    fn report_gossip(
+        &mut self,
+        id: &gossipsub::MessageId,
+        source: &PeerId,
+        acceptance: gossipsub::MessageAcceptance,
+    ) {
+        self.swarm
+            .behaviour_mut()
+            .gossipsub
+            .report_message_validation_result(id, source, acceptance);
     }
 
     /// Remember `peer`'s current gossipsub score so the next check only sees new drops.
@@ -404,14 +414,7 @@ impl Task {
                     Validation::Reject(_) => gossipsub::MessageAcceptance::Reject,
                     Validation::Ignore => gossipsub::MessageAcceptance::Ignore,
                 };
-                self.swarm
-                    .behaviour_mut()
-                    .gossipsub
-                    .report_message_validation_result(
-                        &gossipsub::MessageId(id.0),
-                        &source,
-                        acceptance,
-                    );
+                self.report_gossip(&gossipsub::MessageId(id.0), &source, acceptance);
                 if let Validation::Reject(reason) = verdict {
                     self.strike(source, format!("invalid gossip: {reason}"));
                     // The reject also lowered the gossipsub score: already counted.
